@@ -1,0 +1,38 @@
+"""Settings: one switch picks the backend. An engine URL means the search engine; without one,
+the embedded index lives in the data folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "kunlun-data"
+DEFAULT_INDEX_NAME = "kunlun-documents"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    engine_url: str | None = None
+    index_name: str = DEFAULT_INDEX_NAME
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+
+    @classmethod
+    def from_env(cls, *, data_dir: str | None = None, engine_url: str | None = None) -> Settings:
+        """Explicit arguments win over KUNLUN_DATA_DIR, KUNLUN_ENGINE_URL and KUNLUN_INDEX_NAME."""
+        return cls(
+            data_dir=Path(data_dir or os.environ.get("KUNLUN_DATA_DIR") or DEFAULT_DATA_DIR),
+            engine_url=(engine_url or os.environ.get("KUNLUN_ENGINE_URL") or None),
+            index_name=os.environ.get("KUNLUN_INDEX_NAME") or DEFAULT_INDEX_NAME,
+        )
+
+    @property
+    def backend(self) -> str:
+        return "engine" if self.engine_url else "embedded"
+
+    @property
+    def embedded_index_path(self) -> Path:
+        return self.data_dir / "index.sqlite3"

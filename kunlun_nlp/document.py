@@ -1,0 +1,83 @@
+"""The document model: what comes in (Document) and what tagging adds (TaggedDocument)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def content_id(text: str) -> str:
+    """A stable id from the content alone, so the same report ingested twice is stored once.
+
+    Whitespace is folded first: re-wrapped copies of one text are the same document.
+    """
+    folded = _WHITESPACE.sub(" ", text).strip()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    published: date | None = None
+    language: str = "en"
+    ingested_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @classmethod
+    def create(
+        cls,
+        text: str,
+        *,
+        title: str = "",
+        id: str | None = None,
+        source: str = "",
+        published: date | None = None,
+        language: str = "en",
+    ) -> Document:
+        if not text or not text.strip():
+            raise ValueError("document text is empty")
+        return cls(
+            id=id or content_id(text),
+            title=title.strip(),
+            text=text,
+            source=source,
+            published=published,
+            language=language,
+        )
+
+    def with_ingest_time(self, when: datetime | None = None) -> Document:
+        return replace(self, ingested_at=when or datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class Entity:
+    label: str
+    text: str
+    start: int
+    end: int
+    normalized: str
+
+
+@dataclass(frozen=True)
+class DomainScore:
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class TaggedDocument:
+    document: Document
+    domain_scores: list[DomainScore]  # every domain, in the order of Domain
+    domains: list[DomainScore]  # the predicted ones, best first; empty means "none of these"
+    entities: list[Entity]
+    embedding: list[float]
+
+    @property
+    def id(self) -> str:
+        return self.document.id

@@ -1,0 +1,64 @@
+"""The interface every index backend implements; tests/test_index_contract.py holds it to it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kunlun_nlp.document import TaggedDocument
+from kunlun_nlp.search.request import SearchRequest
+from kunlun_nlp.search.results import SearchHit, SearchResult
+
+
+class IndexUnavailableError(RuntimeError):
+    """The backend cannot be reached or refused the write: nothing was stored."""
+
+
+@dataclass(frozen=True)
+class BackendHealth:
+    backend: str
+    location: str
+    reachable: bool
+    documents: int | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class IndexWriteReport:
+    indexed: int
+    failed: dict[str, str]  # document id → reason
+
+
+class DocumentIndex(ABC):
+    backend: str
+
+    @abstractmethod
+    def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
+        """Store (or replace, by id) tagged documents; searchable when this returns."""
+
+    @abstractmethod
+    def get(self, doc_id: str) -> TaggedDocument | None: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    @abstractmethod
+    def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
+        """Documents whose embeddings are closest (cosine) to `vector`, best first."""
+
+    @abstractmethod
+    def health(self) -> BackendHealth: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def similar(self, doc_id: str, *, size: int = 10) -> list[SearchHit] | None:
+        """Documents like `doc_id` by embedding; None when `doc_id` is not indexed."""
+        document = self.get(doc_id)
+        if document is None:
+            return None
+        return self.nearest(document.embedding, size=size, exclude_id=doc_id)

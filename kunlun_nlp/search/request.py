@@ -1,0 +1,103 @@
+"""A search request, validated before any backend sees it.
+
+Free text is reduced to plain words and quoted phrases: no operator, wildcard or field syntax of
+either backend survives, so a user's query can never break or widen the query built from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.entities import ENTITY_LABELS
+
+MAX_PAGE_SIZE = 100
+MAX_RESULT_WINDOW = 10_000  # page * size may not reach past this (the engine's default window)
+MAX_QUERY_CHARS = 1_000
+FACET_ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT")
+
+_PHRASE = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class InvalidSearchRequest(ValueError):
+    """The request cannot be served as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class QueryText:
+    terms: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()  # each phrase as its words
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms and not self.phrases
+
+
+def parse_query_text(text: str) -> QueryText:
+    phrases = []
+    for match in _PHRASE.finditer(text):
+        words = tuple(_WORD.findall(match.group(1)))
+        if words:
+            phrases.append(words)
+    rest = _PHRASE.sub(" ", text)
+    return QueryText(terms=tuple(_WORD.findall(rest)), phrases=tuple(phrases))
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    label: str
+    value: str
+
+    @classmethod
+    def parse(cls, spec: str) -> EntityFilter:
+        """`LABEL:value`, e.g. `ORG:Ministry of Public Security`."""
+        label, sep, value = spec.partition(":")
+        label = label.strip().upper()
+        if not sep or not value.strip():
+            raise InvalidSearchRequest(f"entity filter {spec!r} must look like LABEL:value")
+        if label not in ENTITY_LABELS:
+            raise InvalidSearchRequest(f"unknown entity label {label!r}; expected one of {', '.join(ENTITY_LABELS)}")
+        return cls(label, value.strip())
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""
+    domains: tuple[str, ...] = ()  # any of these
+    entities: tuple[EntityFilter, ...] = ()  # all of these
+    sources: tuple[str, ...] = ()  # any of these
+    published_from: date | None = None
+    published_to: date | None = None
+    sort: Literal["relevance", "date"] = "relevance"
+    page: int = 1
+    size: int = 10
+    facet_size: int = 10
+    query: QueryText = field(init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.text) > MAX_QUERY_CHARS:
+            raise InvalidSearchRequest(f"query text is longer than {MAX_QUERY_CHARS} characters")
+        unknown = [d for d in self.domains if d not in DOMAIN_LABELS]
+        if unknown:
+            raise InvalidSearchRequest(f"unknown domain {unknown[0]!r}; expected one of {', '.join(DOMAIN_LABELS)}")
+        if self.sort not in ("relevance", "date"):
+            raise InvalidSearchRequest("sort must be 'relevance' or 'date'")
+        if self.page < 1:
+            raise InvalidSearchRequest("page starts at 1")
+        if not 1 <= self.size <= MAX_PAGE_SIZE:
+            raise InvalidSearchRequest(f"size must be between 1 and {MAX_PAGE_SIZE}")
+        if self.page * self.size > MAX_RESULT_WINDOW:
+            raise InvalidSearchRequest(f"page * size may not exceed {MAX_RESULT_WINDOW}; narrow the search instead")
+        if not 1 <= self.facet_size <= MAX_PAGE_SIZE:
+            raise InvalidSearchRequest(f"facet_size must be between 1 and {MAX_PAGE_SIZE}")
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise InvalidSearchRequest("published_from is after published_to")
+        object.__setattr__(self, "query", parse_query_text(self.text))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size

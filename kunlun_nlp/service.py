@@ -1,0 +1,73 @@
+"""The service the API and the CLI share: a tagging pipeline and an index, opened lazily.
+
+Models load on first use, not at start-up, so `health` answers at once and a process that only
+searches never loads them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+from kunlun_nlp.config import Settings
+from kunlun_nlp.document import Document, TaggedDocument
+from kunlun_nlp.index import DocumentIndex, IndexUnavailableError, open_index
+from kunlun_nlp.pipeline import TaggingPipeline
+
+
+class KunlunService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pipeline_factory: Callable[[], TaggingPipeline] = TaggingPipeline,
+        index: DocumentIndex | None = None,
+    ) -> None:
+        self.settings = settings
+        self._pipeline_factory = pipeline_factory
+        self._pipeline: TaggingPipeline | None = None
+        self._index = index
+        self._open_lock = threading.Lock()  # the API's worker threads may race to open either
+        self._pipeline_lock = threading.Lock()  # torch and spaCy models are not shared across threads
+
+    @property
+    def pipeline(self) -> TaggingPipeline:
+        with self._open_lock:
+            if self._pipeline is None:
+                self._pipeline = self._pipeline_factory()
+            return self._pipeline
+
+    @property
+    def index(self) -> DocumentIndex:
+        with self._open_lock:
+            if self._index is None:
+                self._index = open_index(self.settings)
+            return self._index
+
+    def tag(self, documents: list[Document]) -> list[TaggedDocument]:
+        pipeline = self.pipeline
+        with self._pipeline_lock:
+            return pipeline.tag(documents)
+
+    def tag_stream(self, documents: Iterable[Document]) -> Iterator[TaggedDocument]:
+        pipeline = self.pipeline
+        with self._pipeline_lock:
+            yield from pipeline.tag_stream(documents)
+
+    def ingest(self, documents: list[Document]) -> list[TaggedDocument]:
+        """Tag and index; raises IndexUnavailableError when nothing could be stored."""
+        tagged = self.tag(documents)
+        report = self.index.put(tagged)
+        if report.failed:
+            examples = "; ".join(f"{k}: {v}" for k, v in list(report.failed.items())[:3])
+            raise IndexUnavailableError(f"{len(report.failed)} of {len(tagged)} documents were not stored: {examples}")
+        return tagged
+
+    def embed_query(self, text: str) -> list[float]:
+        pipeline = self.pipeline
+        with self._pipeline_lock:
+            return pipeline.embed_query(text)
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
