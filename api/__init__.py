@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routes, thin over kunlun_nlp."""

@@ -1,0 +1,193 @@
+"""FastAPI application: routes stay thin; kunlun_nlp does the work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.schemas import (
+    BulkIngestOut,
+    BulkIn,
+    DocumentIn,
+    DocumentOut,
+    ErrorOut,
+    HealthOut,
+    SearchOut,
+    SimilarOut,
+    TagOut,
+)
+from kunlun_nlp.config import Settings
+from kunlun_nlp.document import Document, TaggedDocument
+from kunlun_nlp.index import IndexUnavailableError
+from kunlun_nlp.records import tag_summary
+from kunlun_nlp.search.request import MAX_PAGE_SIZE, EntityFilter, InvalidSearchRequest, SearchRequest
+from kunlun_nlp.service import KunlunService
+
+SEARCH_PARAMS = frozenset(
+    {"q", "domain", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size"}
+)
+_ERRORS = {
+    422: {"model": ErrorOut, "description": "Invalid input; the message says what is wrong."},
+    503: {"model": ErrorOut, "description": "The index is unreachable; nothing was stored."},
+}
+
+
+def create_app(service: KunlunService | None = None) -> FastAPI:
+    service = service or KunlunService(Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="Kunlun NLP",
+        version="0.1.0",
+        description="Tag, index and search enforcement reports on food, medicine, environment and IP crime.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _describe_validation_errors(exc)})
+
+    @app.exception_handler(InvalidSearchRequest)
+    async def invalid_search(_: Request, exc: InvalidSearchRequest) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(IndexUnavailableError)
+    async def index_unavailable(_: Request, exc: IndexUnavailableError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": f"index unavailable, nothing was stored: {exc}"})
+
+    _add_routes(app)
+    return app
+
+
+def get_service(request: Request) -> KunlunService:
+    return request.app.state.service
+
+
+Service = Annotated[KunlunService, Depends(get_service)]
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.get("/health", response_model=HealthOut, tags=["service"])
+    def health(service: Service) -> HealthOut:
+        state = service.index.health()
+        return HealthOut(status="ok" if state.reachable else "unavailable", **asdict(state))
+
+    @app.post("/tag", response_model=TagOut, responses=_ERRORS, tags=["tagging"])
+    def tag(document: DocumentIn, service: Service) -> dict:
+        return tag_summary(service.tag([_to_document(document)])[0])
+
+    @app.post("/documents", response_model=DocumentOut, status_code=201, responses=_ERRORS, tags=["documents"])
+    def ingest(document: DocumentIn, service: Service) -> DocumentOut:
+        return _document_out(service.ingest([_to_document(document)])[0])
+
+    @app.post("/documents/bulk", response_model=BulkIngestOut, status_code=201, responses=_ERRORS, tags=["documents"])
+    def ingest_bulk(batch: BulkIn, service: Service) -> BulkIngestOut:
+        tagged = service.ingest([_to_document(d) for d in batch.documents])
+        ids = list(dict.fromkeys(t.id for t in tagged))
+        return BulkIngestOut(indexed=len(ids), ids=ids)
+
+    @app.get("/documents/{doc_id}", response_model=DocumentOut, responses={404: {"model": ErrorOut}}, tags=["documents"])
+    def get_document(doc_id: str, service: Service) -> DocumentOut:
+        tagged = service.index.get(doc_id)
+        if tagged is None:
+            raise HTTPException(404, f"no document with id {doc_id!r}")
+        return _document_out(tagged)
+
+    @app.get(
+        "/documents/{doc_id}/similar",
+        response_model=SimilarOut,
+        responses={404: {"model": ErrorOut}},
+        tags=["search"],
+    )
+    def similar(
+        doc_id: str, service: Service, size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10
+    ) -> SimilarOut:
+        hits = service.index.similar(doc_id, size=size)
+        if hits is None:
+            raise HTTPException(404, f"no document with id {doc_id!r}")
+        return SimilarOut(id=doc_id, hits=[asdict(h) for h in hits])
+
+    @app.get("/search", response_model=SearchOut, responses=_ERRORS, tags=["search"])
+    def search(service: Service, query: Annotated[SearchRequest, Depends(parse_search_request)]) -> dict:
+        return asdict(service.index.search(query))
+
+
+def parse_search_request(
+    request: Request,
+    q: Annotated[str, Query(description="Words and \"quoted phrases\"; all must match.")] = "",
+    domain: Annotated[list[str], Query(description="Any of these domains.")] = [],  # noqa: B006
+    entity: Annotated[list[str], Query(description="LABEL:value, e.g. ORG:Ministry of Public Security; all must match.")] = [],  # noqa: B006,E501
+    source: Annotated[list[str], Query()] = [],  # noqa: B006
+    published_from: date | None = None,
+    published_to: date | None = None,
+    sort: Literal["relevance", "date"] = "relevance",
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+    facet_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+) -> SearchRequest:
+    unknown = sorted(set(request.query_params) - SEARCH_PARAMS)
+    if unknown:
+        raise InvalidSearchRequest(
+            f"unknown search parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(SEARCH_PARAMS))}"
+        )
+    return SearchRequest(
+        text=q,
+        domains=tuple(d.strip().upper() for d in domain),
+        entities=tuple(EntityFilter.parse(e) for e in entity),
+        sources=tuple(source),
+        published_from=published_from,
+        published_to=published_to,
+        sort=sort,
+        page=page,
+        size=size,
+        facet_size=facet_size,
+    )
+
+
+def _to_document(document: DocumentIn) -> Document:
+    return Document.create(
+        document.text,
+        title=document.title,
+        id=document.id,
+        source=document.source,
+        published=document.published,
+        language=document.language,
+    )
+
+
+def _document_out(tagged: TaggedDocument) -> DocumentOut:
+    doc = tagged.document
+    return DocumentOut(
+        **tag_summary(tagged),
+        title=doc.title,
+        text=doc.text,
+        source=doc.source,
+        published=doc.published,
+        language=doc.language,
+        ingested_at=doc.ingested_at,
+        domain_scores={s.label: s.score for s in tagged.domain_scores},
+    )
+
+
+def _describe_validation_errors(exc: RequestValidationError) -> str:
+    """One readable line per problem, e.g. "body.text: String should have at most 200000 characters"."""
+    messages = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        message = error.get("msg", "invalid")
+        if error.get("type") == "json_invalid":
+            message = f"invalid JSON: {error.get('ctx', {}).get('error', message)}"
+        messages.append(f"{where}: {message}" if where else message)
+    return "; ".join(messages)

@@ -1,0 +1,118 @@
+"""Request and response models at the API edge."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_TEXT_CHARS = 200_000  # about 60 pages; longer reports should be split before intake
+MAX_TITLE_CHARS = 1_000
+MAX_BULK_DOCUMENTS = 100
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=MAX_TEXT_CHARS, description=f"The report's text, at most {MAX_TEXT_CHARS} characters.")
+    title: str = Field("", max_length=MAX_TITLE_CHARS)
+    id: str | None = Field(None, pattern=ID_PATTERN, description="Defaults to a stable hash of the text.")
+    source: str = Field("", max_length=2_000)
+    published: date | None = None
+    language: str = Field("en", min_length=2, max_length=8)
+
+    @field_validator("text")
+    @classmethod
+    def text_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+
+class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_BULK_DOCUMENTS)
+
+
+class DomainOut(BaseModel):
+    label: str
+    score: float
+
+
+class EntityOut(BaseModel):
+    label: str
+    text: str
+    start: int
+    end: int
+    normalized: str
+
+
+class TagOut(BaseModel):
+    """The shape `kunlun-nlp tag` prints: only the predicted domains, best first."""
+
+    id: str
+    domains: list[DomainOut]
+    entities: list[EntityOut]
+
+
+class DocumentOut(TagOut):
+    title: str
+    text: str
+    source: str
+    published: date | None
+    language: str
+    ingested_at: datetime
+    domain_scores: dict[str, float]
+
+
+class BulkIngestOut(BaseModel):
+    indexed: int
+    ids: list[str]
+
+
+class SearchHitOut(BaseModel):
+    id: str
+    title: str
+    source: str
+    published: date | None
+    domains: list[DomainOut]
+    score: float | None
+    snippet: str = Field(description="HTML-escaped text with matches wrapped in <mark>.")
+
+
+class FacetValueOut(BaseModel):
+    value: str
+    count: int
+
+
+class FacetsOut(BaseModel):
+    domains: list[FacetValueOut]
+    entities: dict[str, list[FacetValueOut]]
+
+
+class SearchOut(BaseModel):
+    total: int
+    page: int
+    size: int
+    hits: list[SearchHitOut]
+    facets: FacetsOut
+
+
+class SimilarOut(BaseModel):
+    id: str
+    hits: list[SearchHitOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+    backend: str
+    location: str
+    reachable: bool
+    documents: int | None
+    detail: str
+
+
+class ErrorOut(BaseModel):
+    detail: str
