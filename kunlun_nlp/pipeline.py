@@ -34,7 +34,7 @@ class TaggingPipeline:
         if not documents:
             return []
         entity_lists = self.extractor.extract([d.text for d in documents])
-        encoded = self.encoder.encode([_classified_text(d) for d in documents])
+        encoded = self.encoder.encode([classified_text(d) for d in documents])
         tagged = []
         for document, entities, enc in zip(documents, entity_lists, encoded):
             prediction = self.classifier.predict(enc)
@@ -58,7 +58,7 @@ class TaggingPipeline:
         return [float(x) for x in self.encoder.encode_queries([text])[0]]
 
 
-def _classified_text(document: Document) -> str:
+def classified_text(document: Document) -> str:
     if document.title and not document.text.lstrip().startswith(document.title):
         return f"{document.title}\n{document.text}"
     return document.text

@@ -1,0 +1,3 @@
+from kunlun_cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""`kunlun-nlp ingest | tag | search | serve | evaluate`.
+
+Exit codes: 0 success, 1 some inputs failed (the rest went through), 2 bad usage or input,
+3 the index is unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import TextIO
+
+from kunlun_nlp.config import Settings
+from kunlun_nlp.document import Document
+from kunlun_nlp.index import IndexUnavailableError
+from kunlun_nlp.readers import ReadFailure, document_from_record, iter_input_files, read_file
+from kunlun_nlp.search.request import EntityFilter, InvalidSearchRequest, SearchRequest
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+INGEST_BATCH = 32
+
+
+class UsageError(Exception):
+    """Bad input on the command line or standard input; exits 2 with the message."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"kunlun-nlp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidSearchRequest as exc:
+        print(f"kunlun-nlp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except IndexUnavailableError as exc:
+        print(f"kunlun-nlp: index unavailable: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _service(args: argparse.Namespace):
+    from kunlun_nlp.service import KunlunService
+
+    return KunlunService(Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url))
+
+
+# -- ingest --------------------------------------------------------------------------------------
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    service = _service(args)
+    health = service.index.health()
+    if not health.reachable:
+        raise IndexUnavailableError(f"{health.backend} at {health.location}: {health.detail}")
+    failures: list[ReadFailure] = []
+    indexed = 0
+    batch: list[Document] = []
+
+    def flush() -> None:
+        nonlocal indexed
+        if batch:
+            indexed += len(service.ingest(batch))
+            batch.clear()
+
+    with tqdm(desc="ingest", unit="doc", disable=args.quiet, file=sys.stderr) as progress:
+        for item in _documents_from_paths(args.paths):
+            if isinstance(item, ReadFailure):
+                failures.append(item)
+                progress.set_postfix(failed=len(failures))
+                continue
+            batch.append(item)
+            progress.update(1)
+            if len(batch) >= INGEST_BATCH:
+                flush()
+        flush()
+    for failure in failures:
+        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    print(
+        f"ingested {indexed} document(s) into the {health.backend} index at {health.location}; "
+        f"{len(failures)} failure(s); {service.index.count()} document(s) in the index"
+    )
+    service.close()
+    return EXIT_PARTIAL if failures else EXIT_OK
+
+
+def _documents_from_paths(paths: Sequence[str]) -> Iterator[Document | ReadFailure]:
+    for item in iter_input_files(paths):
+        if isinstance(item, ReadFailure):
+            yield item
+        else:
+            yield from read_file(item)
+
+
+# -- tag -----------------------------------------------------------------------------------------
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from kunlun_nlp.records import tag_summary
+
+    source: TextIO = sys.stdin if args.file in (None, "-") else _open_text(args.file)
+    documents = _documents_from_jsonl(source, args.file or "<stdin>")
+    service = _service(args)
+    for tagged in service.tag_stream(documents):
+        print(json.dumps(tag_summary(tagged), ensure_ascii=False), flush=True)
+    return EXIT_OK
+
+
+def _open_text(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8")  # noqa: SIM115 - read to the end by the caller
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _documents_from_jsonl(lines: TextIO, name: str) -> list[Document]:
+    """Every line must be a JSON object with `text`; a bad line stops the run before any output."""
+    documents = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            documents.append(document_from_record(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{name}:{number}: invalid JSON: {exc.msg}") from exc
+        except ValueError as exc:
+            raise UsageError(f"{name}:{number}: {exc}") from exc
+    return documents
+
+
+# -- search --------------------------------------------------------------------------------------
+
+
+def run_search(args: argparse.Namespace) -> int:
+    try:
+        request = SearchRequest(
+            text=" ".join(args.query),
+            domains=tuple(d.upper() for d in args.domain),
+            entities=tuple(EntityFilter.parse(e) for e in args.entity),
+            sources=tuple(args.source),
+            published_from=args.published_from,
+            published_to=args.published_to,
+            sort=args.sort,
+            page=args.page,
+            size=args.size,
+        )
+    except InvalidSearchRequest as exc:
+        raise UsageError(str(exc)) from exc
+    service = _service(args)
+    result = service.index.search(request)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(result), default=str, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{result.total} document(s) match; page {result.page}")
+    for hit in result.hits:
+        domains = ", ".join(f"{d.label} {d.score:.2f}" for d in hit.domains) or "none"
+        print(f"\n* {hit.title or hit.id}  [{domains}]  id={hit.id}")
+        print(f"  {hit.snippet.replace('<mark>', '[').replace('</mark>', ']')}")
+    facets = result.facets
+    if facets.domains:
+        print("\ndomains: " + ", ".join(f"{f.value} ({f.count})" for f in facets.domains))
+    for label, values in facets.entities.items():
+        if values:
+            print(f"top {label}: " + ", ".join(f"{f.value} ({f.count})" for f in values[:5]))
+    return EXIT_OK
+
+
+# -- serve ---------------------------------------------------------------------------------------
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(_service(args))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+# -- evaluate ------------------------------------------------------------------------------------
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate import evaluate_file, format_report
+
+    try:
+        report = evaluate_file(args.file, pipeline=_service(args).pipeline)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{args.file}: {exc}") from exc
+    print(format_report(report))
+    if args.report:
+        from pathlib import Path
+
+        Path(args.report).mkdir(parents=True, exist_ok=True)
+        (Path(args.report) / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
+# -- arguments -----------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data folder of the embedded index (env KUNLUN_DATA_DIR; default ./kunlun-data)")
+    common.add_argument("--engine-url", help="search engine URL; given, the engine is used (env KUNLUN_ENGINE_URL)")
+
+    parser = argparse.ArgumentParser(prog="kunlun-nlp", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", parents=[common], help="tag and index files and folders")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help=".txt .md .html .jsonl .pdf files or folders")
+    ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(run=run_ingest)
+
+    tag = commands.add_parser("tag", parents=[common], help="tag JSONL documents (needs `text`) and print JSON lines")
+    tag.add_argument("file", nargs="?", help="JSONL file; standard input when absent or -")
+    tag.set_defaults(run=run_tag)
+
+    search = commands.add_parser("search", parents=[common], help="search the index")
+    search.add_argument("query", nargs="*", help='words and "quoted phrases"')
+    search.add_argument("--domain", action="append", default=[], help="repeatable: any of these domains")
+    search.add_argument("--entity", action="append", default=[], metavar="LABEL:VALUE", help="repeatable: all must match")
+    search.add_argument("--source", action="append", default=[])
+    search.add_argument("--published-from", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    search.add_argument("--published-to", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    search.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    search.add_argument("--page", type=int, default=1)
+    search.add_argument("--size", type=int, default=10)
+    search.add_argument("--json", action="store_true", help="print the full result as JSON")
+    search.set_defaults(run=run_search)
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the HTTP API (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=run_serve)
+
+    evaluate = commands.add_parser("evaluate", parents=[common], help="domain precision/recall/F1 on a labeled JSONL file")
+    evaluate.add_argument("file", help="JSONL with `text` and `domains` (OTHER or [] meaning none)")
+    evaluate.add_argument("--report", metavar="DIR", help="also write metrics.json there")
+    evaluate.set_defaults(run=run_evaluate)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Training and evaluation recipes; they use kunlun_nlp, never the reverse."""
