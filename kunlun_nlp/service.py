@@ -27,6 +27,7 @@ class KunlunService:
         self._pipeline_factory = pipeline_factory
         self._pipeline: TaggingPipeline | None = None
         self._index = index
+        self._owns_index = index is None  # an index handed in is closed by whoever opened it
         self._open_lock = threading.Lock()  # the API's worker threads may race to open either
         self._pipeline_lock = threading.Lock()  # torch and spaCy models are not shared across threads
 
@@ -69,5 +70,5 @@ class KunlunService:
             return pipeline.embed_query(text)
 
     def close(self) -> None:
-        if self._index is not None:
+        if self._owns_index and self._index is not None:
             self._index.close()

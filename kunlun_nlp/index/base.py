@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.search.request import SearchRequest
-from kunlun_nlp.search.results import SearchHit, SearchResult
+from kunlun_nlp.search.results import Facets, SearchHit, SearchResult
 
 
 class IndexUnavailableError(RuntimeError):
@@ -43,8 +43,15 @@ class DocumentIndex(ABC):
     @abstractmethod
     def count(self) -> int: ...
 
+    def search(self, request: SearchRequest) -> SearchResult:
+        # Text with no words in it ("*", "()") matches nothing; it must not become "match all".
+        if request.text.strip() and request.query.is_empty:
+            return SearchResult(total=0, page=request.page, size=request.size, hits=[], facets=Facets())
+        return self._search(request)
+
     @abstractmethod
-    def search(self, request: SearchRequest) -> SearchResult: ...
+    def _search(self, request: SearchRequest) -> SearchResult:
+        """Run a request whose query text is either empty (filters only) or has words."""
 
     @abstractmethod
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:

@@ -159,7 +159,7 @@ class EmbeddedIndex(DocumentIndex):
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
-    def search(self, request: SearchRequest) -> SearchResult:
+    def _search(self, request: SearchRequest) -> SearchResult:
         where, params = _filter_clauses(request)
         with self._lock:
             if request.query.is_empty:

@@ -149,7 +149,7 @@ class SearchEngineIndex(DocumentIndex):
         with _engine_errors(self.url):
             return int(self.client.count(index=self.alias)["count"])
 
-    def search(self, request: SearchRequest) -> SearchResult:
+    def _search(self, request: SearchRequest) -> SearchResult:
         self.ensure_index()
         with _engine_errors(self.url):
             response = self.client.search(index=self.alias, **build_search_body(request))
@@ -188,7 +188,7 @@ class SearchEngineIndex(DocumentIndex):
 
     def health(self) -> BackendHealth:
         try:
-            state = self.client.cluster.health(request_timeout=3)
+            state = self.client.options(request_timeout=3).cluster.health()
             documents = self.count()
         except (IndexUnavailableError, TransportError, ApiError) as exc:
             return BackendHealth(self.backend, self.url, False, None, str(exc))

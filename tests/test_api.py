@@ -1,0 +1,156 @@
+"""The HTTP API through a real client, with the real pipeline, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.schemas import MAX_BULK_DOCUMENTS, MAX_TEXT_CHARS
+from kunlun_nlp.config import Settings
+from kunlun_nlp.index.engine import SearchEngineIndex
+from kunlun_nlp.service import KunlunService
+
+
+def _client(pipeline, index) -> TestClient:
+    service = KunlunService(Settings(), pipeline_factory=lambda: pipeline, index=index)
+    return TestClient(create_app(service))
+
+
+@pytest.fixture(params=["embedded", pytest.param("engine", marks=pytest.mark.engine)])
+def client(request, pipeline):
+    index = request.getfixturevalue(f"{request.param}_index")
+    with _client(pipeline, index) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def seed_payload(seed_document) -> dict:
+    return {"text": seed_document.text, "title": seed_document.title, "source": "seed", "published": "2024-04-01"}
+
+
+def test_ingest_search_get_similar(client, seed_payload, sample_documents):
+    created = client.post("/documents", json=seed_payload)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert set(body["domain_scores"]) == {"FOOD", "MEDICINE", "ENVIRONMENT", "INTELLECTUAL_PROPERTY"}
+    assert [d["score"] for d in body["domains"]] == sorted((d["score"] for d in body["domains"]), reverse=True)
+    assert any(e["label"] == "ORG" and e["normalized"] == "Ministry of Public Security" for e in body["entities"])
+    seed_id = body["id"]
+
+    bulk = client.post(
+        "/documents/bulk",
+        json={"documents": [{"text": d.text, "title": d.title, "id": d.id} for d in sample_documents[:6]]},
+    )
+    assert bulk.status_code == 201 and bulk.json()["indexed"] == 6
+
+    for words in ("food safety", "intellectual property"):
+        found = client.get("/search", params={"q": words}).json()
+        assert seed_id in [h["id"] for h in found["hits"]], words
+    by_entity = client.get("/search", params={"entity": "ORG:Ministry of Public Security"}).json()
+    assert [h["id"] for h in by_entity["hits"]] == [seed_id]
+    assert by_entity["facets"]["entities"]["ORG"]
+
+    highlighted = client.get("/search", params={"q": "food safety"}).json()["hits"][0]
+    assert "<mark>" in highlighted["snippet"]
+
+    fetched = client.get(f"/documents/{seed_id}")
+    assert fetched.status_code == 200 and fetched.json()["text"] == seed_payload["text"]
+    assert fetched.json()["published"] == "2024-04-01"
+
+    similar = client.get(f"/documents/{seed_id}/similar", params={"size": 3}).json()
+    assert len(similar["hits"]) == 3 and seed_id not in [h["id"] for h in similar["hits"]]
+
+    health = client.get("/health").json()
+    assert health["reachable"] and health["documents"] == 7
+
+
+def test_same_document_twice_is_stored_once(client, seed_payload):
+    first = client.post("/documents", json=seed_payload).json()["id"]
+    second = client.post("/documents", json=seed_payload).json()["id"]
+    assert first == second
+    assert client.get("/health").json()["documents"] == 1
+
+
+def test_tag_does_not_index(client, seed_payload):
+    tagged = client.post("/tag", json=seed_payload)
+    assert tagged.status_code == 200
+    assert set(tagged.json()) == {"id", "domains", "entities"}
+    assert client.get("/health").json()["documents"] == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"text": "   "}, "text is empty"),
+        ({"title": "no text"}, "body.text: Field required"),
+        ({"text": 42}, "body.text: Input should be a valid string"),
+        ({"text": "x" * (MAX_TEXT_CHARS + 1)}, f"at most {MAX_TEXT_CHARS} characters"),
+        ({"text": "ok", "published": "yesterday"}, "body.published"),
+        ({"text": "ok", "id": "has spaces/and slashes"}, "body.id"),
+        ({"text": "ok", "colour": "red"}, "body.colour: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_documents_get_422_with_a_message(client, payload, message):
+    response = client.post("/documents", json=payload)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+    assert client.get("/health").json()["documents"] == 0
+
+
+def test_invalid_json_and_bad_bulk(client):
+    response = client.post("/documents", content=b'{"text": "unterminated', headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "invalid JSON" in response.json()["detail"]
+    assert client.post("/documents/bulk", json={"documents": []}).status_code == 422
+    too_many = {"documents": [{"text": f"report {i}"} for i in range(MAX_BULK_DOCUMENTS + 1)]}
+    assert client.post("/documents/bulk", json=too_many).status_code == 422
+    # one bad document rejects the whole batch before anything is stored
+    mixed = {"documents": [{"text": "a fine report about gutter oil"}, {"text": ""}]}
+    response = client.post("/documents/bulk", json=mixed)
+    assert response.status_code == 422 and "body.documents.1.text" in response.json()["detail"]
+    assert client.get("/health").json()["documents"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"page": 0}, "query.page"),
+        ({"size": 101}, "query.size"),
+        ({"page": 200, "size": 100}, "may not exceed 10000"),
+        ({"colour": "red"}, "unknown search parameter(s) colour"),
+        ({"domain": "WEAPONS"}, "unknown domain 'WEAPONS'"),
+        ({"entity": "ORG"}, "must look like LABEL:value"),
+        ({"entity": "SHIP:Ever Given"}, "unknown entity label 'SHIP'"),
+        ({"published_from": "2024-13-01"}, "query.published_from"),
+        ({"published_from": "2024-05-01", "published_to": "2024-01-01"}, "after published_to"),
+        ({"sort": "random"}, "query.sort"),
+    ],
+)
+def test_bad_searches_get_422_with_a_message(client, params, message):
+    response = client.get("/search", params=params)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+def test_unknown_document_is_404(client):
+    assert client.get("/documents/nope").status_code == 404
+    assert client.get("/documents/nope/similar").status_code == 404
+
+
+def test_openapi_docs_are_served(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/documents", "/documents/bulk", "/tag", "/search", "/health", "/documents/{doc_id}/similar"} <= set(paths)
+
+
+def test_unreachable_engine_answers_503_and_acknowledges_nothing(pipeline, seed_payload):
+    dead = SearchEngineIndex("http://127.0.0.1:9", timeout=2)  # nothing listens on the discard port
+    with _client(pipeline, dead) as client:
+        response = client.post("/documents", json=seed_payload)
+        assert response.status_code == 503
+        assert "index unavailable" in response.json()["detail"]
+        bulk = client.post("/documents/bulk", json={"documents": [seed_payload]})
+        assert bulk.status_code == 503
+        health = client.get("/health").json()
+        assert health == {**health, "backend": "engine", "reachable": False, "status": "unavailable"}
+        assert client.get("/search", params={"q": "food"}).status_code == 503
