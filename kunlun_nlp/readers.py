@@ -92,15 +92,20 @@ def document_from_record(record: Any, *, source: str = "") -> Document:
 def parse_date(value: Any) -> date | None:
     if value in (None, ""):
         return None
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
         raise ValueError(f"not a date: {value!r}")
     text = value.strip()
     try:
-        return date.fromisoformat(text[:10])
+        return date.fromisoformat(text)
     except ValueError:
-        return datetime.fromisoformat(text).date()
+        try:
+            return datetime.fromisoformat(text).date()
+        except ValueError:
+            raise ValueError(f"not an ISO date: {value!r}") from None
 
 
 def _read_jsonl(path: Path) -> Iterator[ReadResult]:
@@ -145,7 +150,9 @@ def _read_html(path: Path) -> Document:
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True)
     if not text:
         raise ValueError("no main text found in the HTML page")
-    meta = trafilatura.extract_metadata(html)
+    # Only dates the page states as its own (meta tags, <time>): the extensive search guesses
+    # from any date in the page, such as a sidebar link's URL, and gets the month wrong.
+    meta = trafilatura.extract_metadata(html, date_config={"extensive_search": False, "original_date": True})
     title = (meta.title if meta and meta.title else "") or path.stem
     published = None
     if meta and meta.date:
