@@ -175,3 +175,38 @@ def test_search_unknown_domain_is_usage_error(tmp_path):
     assert result.stdout == ""
     assert "unknown domain 'FOO'" in result.stderr
     assert "FOOD" in result.stderr  # the message lists the valid domains
+
+
+def test_serve_answers_over_http(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kunlun_cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=cli_env(tmp_path / "data"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stderr.read()
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not answer within 60 s"
+                time.sleep(0.3)
+        assert health.status_code == 200
+        assert health.json()["backend"] == "embedded" and health.json()["reachable"] is True
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).json()["info"]["title"] == "Kunlun NLP"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
