@@ -20,6 +20,7 @@ from api.schemas import (
     ErrorOut,
     HealthOut,
     SearchOut,
+    SemanticOut,
     SimilarOut,
     TagOut,
 )
@@ -27,7 +28,13 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.records import tag_summary
-from kunlun_nlp.search.request import MAX_PAGE_SIZE, EntityFilter, InvalidSearchRequest, SearchRequest
+from kunlun_nlp.search.request import (
+    MAX_PAGE_SIZE,
+    MAX_QUERY_CHARS,
+    EntityFilter,
+    InvalidSearchRequest,
+    SearchRequest,
+)
 from kunlun_nlp.service import KunlunService
 
 SEARCH_PARAMS = frozenset(
@@ -118,6 +125,16 @@ def _add_routes(app: FastAPI) -> None:
         if hits is None:
             raise HTTPException(404, f"no document with id {doc_id!r}")
         return SimilarOut(id=doc_id, hits=[asdict(h) for h in hits])
+
+    @app.get("/search/semantic", response_model=SemanticOut, responses=_ERRORS, tags=["search"])
+    def semantic_search(
+        service: Service,
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="A description of what to find.")],
+        size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+    ) -> SemanticOut:
+        if not q.strip():
+            raise InvalidSearchRequest("q is empty")
+        return SemanticOut(q=q, hits=[asdict(h) for h in service.semantic_search(q, size=size)])
 
     @app.get("/search", response_model=SearchOut, responses=_ERRORS, tags=["search"])
     def search(service: Service, query: Annotated[SearchRequest, Depends(parse_search_request)]) -> dict:

@@ -105,6 +105,11 @@ class SimilarOut(BaseModel):
     hits: list[SearchHitOut]
 
 
+class SemanticOut(BaseModel):
+    q: str
+    hits: list[SearchHitOut]
+
+
 class HealthOut(BaseModel):
     status: str
     backend: str

@@ -13,6 +13,7 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index import DocumentIndex, IndexUnavailableError, open_index
 from kunlun_nlp.pipeline import TaggingPipeline
+from kunlun_nlp.search.results import SearchHit
 
 
 class KunlunService:
@@ -64,10 +65,12 @@ class KunlunService:
             raise IndexUnavailableError(f"{len(report.failed)} of {len(tagged)} documents were not stored: {examples}")
         return tagged
 
-    def embed_query(self, text: str) -> list[float]:
+    def semantic_search(self, text: str, *, size: int = 10) -> list[SearchHit]:
+        """Documents closest in meaning to `text`, by embedding: no shared words needed."""
         pipeline = self.pipeline
         with self._pipeline_lock:
-            return pipeline.embed_query(text)
+            vector = pipeline.embed_query(text)
+        return self.index.nearest(vector, size=size)
 
     def close(self) -> None:
         if self._owns_index and self._index is not None:

@@ -61,6 +61,13 @@ def test_ingest_search_get_similar(client, seed_payload, sample_documents):
     similar = client.get(f"/documents/{seed_id}/similar", params={"size": 3}).json()
     assert len(similar["hits"]) == 3 and seed_id not in [h["id"] for h in similar["hits"]]
 
+    # semantic search needs no shared words: describe a sample report in other terms
+    assert sample_documents[2].title == "Trucks caught dumping construction waste on Chongqing riverbank"
+    paraphrase = "lorries tipping building rubble beside a river"
+    semantic = client.get("/search/semantic", params={"q": paraphrase, "size": 3}).json()
+    assert semantic["hits"][0]["id"] == sample_documents[2].id
+    assert client.get("/search/semantic", params={"q": " "}).status_code == 422
+
     health = client.get("/health").json()
     assert health["reachable"] and health["documents"] == 7
 
