@@ -47,6 +47,7 @@ class EntityOut(BaseModel):
     start: int
     end: int
     normalized: str
+    details: dict | None = Field(None, description="Parsed place, sum or quantity, when the label has one.")
 
 
 class TagOut(BaseModel):

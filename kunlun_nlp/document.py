@@ -62,6 +62,9 @@ class Entity:
     start: int
     end: int
     normalized: str
+    # Parsed values where the label has them: a place's country/admin1/city/lat/lon, a sum's
+    # amount and currency, a quantity's value and unit. JSON-able.
+    details: dict | None = None
 
 
 @dataclass(frozen=True)

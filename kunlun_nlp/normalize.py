@@ -39,3 +39,8 @@ def normalize_entity(label: str, text: str) -> str:
 
 def entity_key(text: str) -> str:
     return tidy(text).casefold()
+
+
+def entity_details(label: str, text: str) -> dict | None:
+    """Parsed values for places, sums and quantities (being written: returns None for now)."""
+    return None

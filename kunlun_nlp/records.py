@@ -30,6 +30,7 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
                 "end": e.end,
                 "normalized": e.normalized,
                 "key": entity_key(e.normalized),
+                "details": e.details,
             }
             for e in tagged.entities
         ],
@@ -52,7 +53,7 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         domain_scores=[DomainScore(k, float(v)) for k, v in (record.get("domain_scores") or {}).items()],
         domains=[DomainScore(p["label"], float(p["score"])) for p in record.get("predicted") or []],
         entities=[
-            Entity(e["label"], e["text"], int(e["start"]), int(e["end"]), e["normalized"])
+            Entity(e["label"], e["text"], int(e["start"]), int(e["end"]), e["normalized"], e.get("details"))
             for e in record.get("entities") or []
         ],
         embedding=[float(x) for x in record.get("embedding") or []],
@@ -69,7 +70,14 @@ def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
         "id": tagged.id,
         "domains": [{"label": d.label, "score": d.score} for d in tagged.domains],
         "entities": [
-            {"label": e.label, "text": e.text, "start": e.start, "end": e.end, "normalized": e.normalized}
+            {
+                "label": e.label,
+                "text": e.text,
+                "start": e.start,
+                "end": e.end,
+                "normalized": e.normalized,
+                **({"details": e.details} if e.details else {}),
+            }
             for e in tagged.entities
         ],
     }

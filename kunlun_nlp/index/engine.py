@@ -60,6 +60,7 @@ MAPPINGS: dict[str, Any] = {
                 "key": _KEYWORD,
                 "start": {"type": "integer", "index": False},
                 "end": {"type": "integer", "index": False},
+                "details": {"type": "object", "enabled": False},  # shown, not searched (yet)
             },
         },
         "embedding": {
