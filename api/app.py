@@ -195,6 +195,7 @@ def _document_out(tagged: TaggedDocument) -> DocumentOut:
         language=doc.language,
         ingested_at=doc.ingested_at,
         domain_scores={s.label: s.score for s in tagged.domain_scores},
+        model=tagged.model,
     )
 
 

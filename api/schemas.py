@@ -55,6 +55,8 @@ class TagOut(BaseModel):
 
     id: str
     domains: list[DomainOut]
+    subtypes: list[DomainOut] = Field(description="Sub-types of the predicted domains, best first.")
+    evidence: dict[str, list[str]] = Field(description="For each predicted domain, the sentences that drove it.")
     entities: list[EntityOut]
 
 
@@ -66,6 +68,7 @@ class DocumentOut(TagOut):
     language: str
     ingested_at: datetime
     domain_scores: dict[str, float]
+    model: str = Field(description="The model version that tagged it.")
 
 
 class BulkIngestOut(BaseModel):

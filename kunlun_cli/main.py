@@ -186,26 +186,72 @@ def run_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- evaluate ------------------------------------------------------------------------------------
+# -- evaluate and train ---------------------------------------------------------------------------
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from training.evaluate import evaluate_file, format_report
+    from kunlun_nlp.models import find_model
+    from kunlun_nlp.pipeline import TaggingPipeline
+    from training.datasets import load_corpus
+    from training.evaluate import evaluate, format_report, write_report
+    from training.labeled import LabeledDocument, read_labeled
 
+    if args.corpus_test:
+        held_out = load_corpus(split="test")
+        examples = [_labeled_from_example(e, LabeledDocument) for e in held_out]
+        name = f"corpus test split ({len(examples)} documents)"
+    elif args.file:
+        try:
+            examples = read_labeled(args.file)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{args.file}: {exc}") from exc
+        name = args.file
+    else:
+        raise UsageError("give a labeled JSONL file or --corpus-test")
     try:
-        report = evaluate_file(args.file, pipeline=_service(args).pipeline)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{args.file}: {exc}") from exc
+        model = find_model(args.model)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from exc
+    report = evaluate(examples, pipeline=TaggingPipeline.load(model), name=name)
     print(format_report(report))
     if args.report:
-        from pathlib import Path
+        for path in write_report(report, args.report):
+            print(f"wrote {path}")
+    return EXIT_OK
 
-        Path(args.report).mkdir(parents=True, exist_ok=True)
-        (Path(args.report) / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+def _labeled_from_example(example, cls):
+    from kunlun_nlp.document import Document
+
+    entities: dict[str, list[str]] = {}
+    for start, end, label in example.spans:
+        mention = example.text[start:end]
+        if mention not in entities.setdefault(label, []):
+            entities[label].append(mention)
+    document = Document.create(example.text, title=example.title, id=example.id)
+    return cls(document, example.domains, entities, list(example.spans))
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from training.train import FULL, QUICK, train_all
+
+    try:
+        target = train_all(QUICK if args.quick else FULL, out_dir=Path(args.out), version=args.version)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"model written to {target}")
     return EXIT_OK
 
 
 # -- arguments -----------------------------------------------------------------------------------
+
+
+def _models_dir():
+    from kunlun_nlp.models import SHIPPED_MODELS_DIR
+
+    return SHIPPED_MODELS_DIR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -243,10 +289,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=run_serve)
 
-    evaluate = commands.add_parser("evaluate", parents=[common], help="domain precision/recall/F1 on a labeled JSONL file")
-    evaluate.add_argument("file", help="JSONL with `text` and `domains` (OTHER or [] meaning none)")
-    evaluate.add_argument("--report", metavar="DIR", help="also write metrics.json there")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="domain and entity metrics of a model and the zero-shot baseline"
+    )
+    evaluate.add_argument("file", nargs="?", help="labeled JSONL: corpus format, or realdev's (OTHER meaning none)")
+    evaluate.add_argument("--corpus-test", action="store_true", help="evaluate on the corpus's held-out test split")
+    evaluate.add_argument("--model", help="model version, 'latest' (default) or 'zero-shot' (env KUNLUN_MODEL)")
+    evaluate.add_argument("--report", metavar="DIR", help="also write metrics.json and report.png there")
     evaluate.set_defaults(run=run_evaluate)
+
+    train = commands.add_parser("train", help="rebuild the models from the corpus and ../shared/data")
+    train.add_argument("--out", default=str(_models_dir()), help="where the version folder goes (default: models/)")
+    train.add_argument("--version", help="version name (default v<YYYYMMDD>-<HHMM>)")
+    train.add_argument("--quick", action="store_true", help="tiny models on a few dozen documents, for tests")
+    train.set_defaults(run=run_train)
     return parser
 
 

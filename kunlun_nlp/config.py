@@ -16,17 +16,21 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     engine_url: str | None = None
     index_name: str = DEFAULT_INDEX_NAME
+    model: str | None = None  # a model version name, "latest" or "zero-shot"; None: KUNLUN_MODEL or latest
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
 
     @classmethod
-    def from_env(cls, *, data_dir: str | None = None, engine_url: str | None = None) -> Settings:
-        """Explicit arguments win over KUNLUN_DATA_DIR, KUNLUN_ENGINE_URL and KUNLUN_INDEX_NAME."""
+    def from_env(
+        cls, *, data_dir: str | None = None, engine_url: str | None = None, model: str | None = None
+    ) -> Settings:
+        """Explicit arguments win over KUNLUN_DATA_DIR, KUNLUN_ENGINE_URL, KUNLUN_MODEL and KUNLUN_INDEX_NAME."""
         return cls(
             data_dir=Path(data_dir or os.environ.get("KUNLUN_DATA_DIR") or DEFAULT_DATA_DIR),
             engine_url=(engine_url or os.environ.get("KUNLUN_ENGINE_URL") or None),
             index_name=os.environ.get("KUNLUN_INDEX_NAME") or DEFAULT_INDEX_NAME,
+            model=model or os.environ.get("KUNLUN_MODEL") or None,
         )
 
     @property

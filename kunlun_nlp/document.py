@@ -80,6 +80,9 @@ class TaggedDocument:
     domains: list[DomainScore]  # the predicted ones, best first; empty means "none of these"
     entities: list[Entity]
     embedding: list[float]
+    subtypes: list[DomainScore] = field(default_factory=list)  # of the predicted domains, best first
+    evidence: dict[str, list[str]] = field(default_factory=dict)  # predicted domain → sentences that drove it
+    model: str = ""  # the model version that tagged it ("zero-shot" for the baseline)
 
     @property
     def id(self) -> str:

@@ -31,6 +31,26 @@ class EncodedText:
     embedding: np.ndarray  # (dim,), unit length
     chunk_embeddings: np.ndarray  # (n_chunks, dim), unit length rows
     chunk_spans: list[tuple[int, int]]
+    # From a trained encoder only (kunlun_nlp.onnx_encoder): per-chunk head outputs, and per token
+    # its contribution to each domain logit with the token's character span.
+    domain_logits: np.ndarray | None = None  # (n_chunks, n_domains)
+    subtype_logits: np.ndarray | None = None  # (n_chunks, n_subtypes)
+    token_contributions: list[np.ndarray] | None = None  # per chunk (n_tokens, n_domains)
+    token_offsets: list[list[tuple[int, int]]] | None = None  # per chunk, n_tokens spans
+
+
+def pool_documents(n_texts: int, chunks: list[Chunk]) -> list[list[int]]:
+    """Row indices of each text's chunks, in text order."""
+    rows_of: list[list[int]] = [[] for _ in range(n_texts)]
+    for row, chunk in enumerate(chunks):
+        rows_of[chunk.doc_index].append(row)
+    return rows_of
+
+
+def mean_embedding(chunk_vectors: np.ndarray) -> np.ndarray:
+    mean = chunk_vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
 
 
 class TextEncoder:
@@ -72,22 +92,14 @@ class TextEncoder:
     def encode(self, texts: list[str]) -> list[EncodedText]:
         chunks = self.chunker.chunk(texts)
         vectors = self.embed_chunks(chunks)
-        rows_of: list[list[int]] = [[] for _ in texts]
-        for row, chunk in enumerate(chunks):
-            rows_of[chunk.doc_index].append(row)
-        results: list[EncodedText] = []
-        for rows in rows_of:
-            chunk_vectors = vectors[rows]
-            mean = chunk_vectors.mean(axis=0)
-            norm = float(np.linalg.norm(mean))
-            results.append(
-                EncodedText(
-                    embedding=mean / norm if norm > 0 else mean,
-                    chunk_embeddings=chunk_vectors,
-                    chunk_spans=[(chunks[i].start, chunks[i].end) for i in rows],
-                )
+        return [
+            EncodedText(
+                embedding=mean_embedding(vectors[rows]),
+                chunk_embeddings=vectors[rows],
+                chunk_spans=[(chunks[i].start, chunks[i].end) for i in rows],
             )
-        return results
+            for rows in pool_documents(len(texts), chunks)
+        ]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """One embedding per short text (queries, domain descriptions)."""

@@ -1,9 +1,15 @@
-"""Entity extraction with spaCy's en_core_web_sm, mapped to the project's labels."""
+"""Entity extraction with spaCy's en_core_web_sm, mapped to the project's labels.
+
+With a domain model (a pipeline written by training/train_ner.py: a trained NER plus a gazetteer
+ruler for PRODUCT and SUBSTANCE), both pipelines run and their entities are merged into one
+non-overlapping list.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from kunlun_nlp.document import Entity
 from kunlun_nlp.normalize import entity_details, normalize_entity
@@ -30,36 +36,89 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Only the NER path runs: the parser, tagger and lemmatizer cost time and tagging does not use them.
 _UNUSED_COMPONENTS = ["parser", "tagger", "attribute_ruler", "lemmatizer", "senter"]
 
+# Merging with a domain model (training/train_ner.py): which of its labels are used, and where two
+# entities overlap, which side wins. Chosen on the dev split of the training data.
+DOMAIN_MODEL_LABELS: frozenset[str] = frozenset({"ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE"})
+DOMAIN_WINS: frozenset[str] = frozenset({"ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE"})
+# Base-model labels kept alongside a domain model (OntoNotes PRODUCT is mostly noise here).
+BASE_LABELS_WITH_DOMAIN: frozenset[str] = frozenset({"ORG", "LOC", "PERSON", "QUANTITY", "MONEY", "DATE", "LAW"})
+
+
+def _spans(doc, labels: frozenset[str], mapping: dict[str, str] | None) -> list[tuple[int, int, str]]:
+    out = []
+    for ent in doc.ents:
+        label = mapping.get(ent.label_) if mapping is not None else ent.label_
+        if label is None or label not in labels:
+            continue
+        # The small model sometimes runs a name on across a paragraph break
+        # ("Jia Jia\n\n\nSpecial"): a mention never spans one, so cut it there.
+        text = _PARAGRAPH_BREAK.split(ent.text, maxsplit=1)[0].rstrip()
+        if text:
+            out.append((ent.start_char, ent.start_char + len(text), label))
+    return out
+
+
+def merge_spans(
+    base: list[tuple[int, int, str]],
+    domain: list[tuple[int, int, str]],
+    domain_wins: frozenset[str] = DOMAIN_WINS,
+) -> list[tuple[int, int, str]]:
+    """One non-overlapping list: the domain model's entities of `domain_wins` labels first, then the
+    base model's, then the domain model's other labels; an entity overlapping one taken is dropped."""
+    ordered = [s for s in domain if s[2] in domain_wins] + base + [s for s in domain if s[2] not in domain_wins]
+    taken: list[tuple[int, int]] = []
+    kept = []
+    for start, end, label in ordered:
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        kept.append((start, end, label))
+    return sorted(kept)
+
 
 class EntityExtractor:
-    def __init__(self, model: str = SPACY_MODEL, *, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model: str = SPACY_MODEL,
+        *,
+        domain_model: str | Path | None = None,
+        batch_size: int = 32,
+        domain_labels: Iterable[str] = DOMAIN_MODEL_LABELS,
+        domain_wins: Iterable[str] = DOMAIN_WINS,
+        base_labels: Iterable[str] | None = None,
+    ) -> None:
         import spacy
 
         self.nlp = spacy.load(model, exclude=_UNUSED_COMPONENTS)
+        self.domain_nlp = spacy.load(domain_model) if domain_model is not None else None
         self.batch_size = batch_size
+        self.domain_labels = frozenset(domain_labels)
+        self.domain_wins = frozenset(domain_wins)
+        if base_labels is None:
+            base_labels = BASE_LABELS_WITH_DOMAIN if self.domain_nlp is not None else set(LABEL_MAP.values())
+        self.base_labels = frozenset(base_labels)
 
     def extract(self, texts: Iterable[str]) -> list[list[Entity]]:
-        results: list[list[Entity]] = []
-        for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
-            entities = []
-            for ent in doc.ents:
-                label = LABEL_MAP.get(ent.label_)
-                if label is None:
-                    continue
-                # The small model sometimes runs a name on across a paragraph break
-                # ("Jia Jia\n\n\nSpecial"): a mention never spans one, so cut it there.
-                text = _PARAGRAPH_BREAK.split(ent.text, maxsplit=1)[0].rstrip()
-                if not text:
-                    continue
-                entities.append(
-                    Entity(
-                        label=label,
-                        text=text,
-                        start=ent.start_char,
-                        end=ent.start_char + len(text),
-                        normalized=normalize_entity(label, text),
-                        details=entity_details(label, text),
-                    )
-                )
-            results.append(entities)
-        return results
+        texts = list(texts)
+        base = [_spans(doc, self.base_labels, LABEL_MAP) for doc in self.nlp.pipe(texts, batch_size=self.batch_size)]
+        if self.domain_nlp is not None:
+            domain = [
+                _spans(doc, self.domain_labels, None)
+                for doc in self.domain_nlp.pipe(texts, batch_size=self.batch_size)
+            ]
+            merged = [merge_spans(b, d, self.domain_wins) for b, d in zip(base, domain)]
+        else:
+            merged = base
+        return [[_entity(text, start, end, label) for start, end, label in spans] for text, spans in zip(texts, merged)]
+
+
+def _entity(text: str, start: int, end: int, label: str) -> Entity:
+    mention = text[start:end]
+    return Entity(
+        label=label,
+        text=mention,
+        start=start,
+        end=end,
+        normalized=normalize_entity(label, mention),
+        details=entity_details(label, mention),
+    )

@@ -10,34 +10,53 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from kunlun_nlp.classifier import ZeroShotDomainClassifier
+from kunlun_nlp.classifier import TrainedDomainClassifier, ZeroShotDomainClassifier
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.encoder import TextEncoder
 from kunlun_nlp.entities import EntityExtractor
+from kunlun_nlp.models import ZERO_SHOT, ModelVersion
 
 
 class TaggingPipeline:
     def __init__(
         self,
-        encoder: TextEncoder | None = None,
+        encoder=None,
         extractor: EntityExtractor | None = None,
-        classifier: ZeroShotDomainClassifier | None = None,
+        classifier: TrainedDomainClassifier | ZeroShotDomainClassifier | None = None,
         *,
         batch_size: int = 32,
+        model_version: str = ZERO_SHOT,
     ) -> None:
+        """Without arguments: the untrained baseline (torch MiniLM, zero-shot domains, spaCy entities)."""
         self.encoder = encoder or TextEncoder()
         self.extractor = extractor or EntityExtractor()
         self.classifier = classifier or ZeroShotDomainClassifier(self.encoder)
         self.batch_size = batch_size
+        self.model_version = model_version
+
+    @classmethod
+    def load(cls, model: ModelVersion | None) -> TaggingPipeline:
+        """The pipeline of a trained model version; the zero-shot baseline when `model` is None."""
+        if model is None:
+            return cls()
+        from kunlun_nlp.onnx_encoder import BranchEncoder
+
+        return cls(
+            BranchEncoder(model.encoder_path, model.tokenizer_path),
+            EntityExtractor(domain_model=model.ner_path),
+            TrainedDomainClassifier(model.domain_thresholds, model.subtype_thresholds),
+            model_version=model.version,
+        )
 
     def tag(self, documents: list[Document]) -> list[TaggedDocument]:
         if not documents:
             return []
         entity_lists = self.extractor.extract([d.text for d in documents])
-        encoded = self.encoder.encode([classified_text(d) for d in documents])
+        texts = [classified_text(d) for d in documents]
+        encoded = self.encoder.encode(texts)
         tagged = []
-        for document, entities, enc in zip(documents, entity_lists, encoded):
-            prediction = self.classifier.predict(enc)
+        for document, entities, enc, text in zip(documents, entity_lists, encoded, texts):
+            prediction = self.classifier.predict(enc, text)
             tagged.append(
                 TaggedDocument(
                     document=document,
@@ -45,6 +64,9 @@ class TaggingPipeline:
                     domains=prediction.predicted,
                     entities=entities,
                     embedding=[round(float(x), 6) for x in enc.embedding],
+                    subtypes=prediction.subtypes,
+                    evidence=prediction.evidence,
+                    model=self.model_version,
                 )
             )
         return tagged

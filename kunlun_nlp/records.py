@@ -35,6 +35,9 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
             for e in tagged.entities
         ],
         "embedding": list(tagged.embedding),
+        "subtypes": [{"label": d.label, "score": d.score} for d in tagged.subtypes],
+        "evidence": tagged.evidence,
+        "model": tagged.model,
     }
 
 
@@ -57,6 +60,9 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
             for e in record.get("entities") or []
         ],
         embedding=[float(x) for x in record.get("embedding") or []],
+        subtypes=[DomainScore(p["label"], float(p["score"])) for p in record.get("subtypes") or []],
+        evidence=record.get("evidence") or {},
+        model=record.get("model") or "",
     )
 
 
@@ -65,10 +71,16 @@ def predicted_domains(record: dict[str, Any]) -> list[DomainScore]:
 
 
 def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
-    """The stable output shape of `kunlun-nlp tag` and POST /tag; other tools read it."""
+    """The stable output shape of `kunlun-nlp tag` and POST /tag; other tools read it.
+
+    Fields are only ever added (sub-types and evidence came with the trained models), never
+    renamed or removed.
+    """
     return {
         "id": tagged.id,
         "domains": [{"label": d.label, "score": d.score} for d in tagged.domains],
+        "subtypes": [{"label": d.label, "score": d.score} for d in tagged.subtypes],
+        "evidence": tagged.evidence,
         "entities": [
             {
                 "label": e.label,

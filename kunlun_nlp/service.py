@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index import DocumentIndex, IndexUnavailableError, open_index
+from kunlun_nlp.models import find_model
 from kunlun_nlp.pipeline import TaggingPipeline
 from kunlun_nlp.search.results import SearchHit
 
@@ -21,11 +22,12 @@ class KunlunService:
         self,
         settings: Settings,
         *,
-        pipeline_factory: Callable[[], TaggingPipeline] = TaggingPipeline,
+        pipeline_factory: Callable[[], TaggingPipeline] | None = None,
         index: DocumentIndex | None = None,
     ) -> None:
         self.settings = settings
-        self._pipeline_factory = pipeline_factory
+        # Default: the configured model version (KUNLUN_MODEL; the newest when unset).
+        self._pipeline_factory = pipeline_factory or (lambda: TaggingPipeline.load(find_model(settings.model)))
         self._pipeline: TaggingPipeline | None = None
         self._index = index
         self._owns_index = index is None  # an index handed in is closed by whoever opened it

@@ -30,7 +30,7 @@ SUBTYPE_SUPERVISION = {"corpus": set(DOMAIN_LABELS), "ema": {"FOOD"}}
 
 @dataclass
 class ClassifierTrainingConfig:
-    epochs: int = 6
+    epochs: int = 4
     learning_rate: float = 2e-4
     weight_decay: float = 0.01
     batch_documents: int = 16

@@ -51,6 +51,9 @@ MAPPINGS: dict[str, Any] = {
         "domains": _KEYWORD,
         "domain_scores": {"properties": {label: {"type": "float"} for label in DOMAIN_LABELS}},
         "predicted": {"type": "object", "enabled": False},  # kept in _source for display only
+        "subtypes": {"properties": {"label": _KEYWORD, "score": {"type": "float"}}},
+        "evidence": {"type": "object", "enabled": False},
+        "model": _KEYWORD,
         "entities": {
             "type": "nested",  # label and value must match within one entity
             "properties": {

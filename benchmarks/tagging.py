@@ -1,0 +1,74 @@
+"""Tagging throughput: the whole pipeline next to each stage alone, measured in one run.
+
+    .venv/bin/python benchmarks/tagging.py [--docs N] [--model VERSION]
+
+Prints documents per second for: spaCy nlp.pipe alone (each pipeline the extractor runs), the
+encoder alone (the model's int8 ONNX graph, and the torch MiniLM baseline), and the whole tagging
+pipeline; then the pipeline's rate as a share of its stages' combined rate (1 / (1/a + 1/b)),
+so the overhead of everything else shows as a ratio. Median of 3 passes each.
+Documents: realtrain texts from ../shared/data when present, else the sample corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kunlun_nlp.models import find_model  # noqa: E402
+from kunlun_nlp.pipeline import TaggingPipeline, classified_text  # noqa: E402
+from kunlun_nlp.readers import Document, read_file  # noqa: E402
+
+REALTRAIN = ROOT.parent / "shared" / "data" / "realtrain" / "realtrain.jsonl"
+SAMPLE = ROOT / "corpora" / "sample" / "reports.jsonl"
+
+
+def rate(fn, count: int, passes: int = 3) -> float:
+    fn()  # warm-up
+    seconds = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return count / statistics.median(seconds)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100)
+    parser.add_argument("--model", default=None, help="model version (default: latest)")
+    args = parser.parse_args()
+    source = REALTRAIN if REALTRAIN.exists() else SAMPLE
+    documents = [d for d in read_file(source) if isinstance(d, Document)][: args.docs]
+    texts = [d.text for d in documents]
+    classified = [classified_text(d) for d in documents]
+    words = sum(len(t.split()) for t in texts) / len(texts)
+    model = find_model(args.model)
+    pipeline = TaggingPipeline.load(model)
+    print(f"{len(documents)} documents from {source.name}, {words:.0f} words on average; model {pipeline.model_version}")
+
+    figures = {}
+    figures["spaCy nlp.pipe alone (extractor's pipelines)"] = rate(lambda: pipeline.extractor.extract(texts), len(texts))
+    figures["encoder alone (" + type(pipeline.encoder).__name__ + ")"] = rate(lambda: pipeline.encoder.encode(classified), len(texts))
+    if model is not None:
+        from kunlun_nlp.encoder import TextEncoder
+
+        torch_encoder = TextEncoder()
+        figures["torch MiniLM alone (baseline encoder)"] = rate(lambda: torch_encoder.encode(classified), len(texts))
+    figures["whole tagging pipeline"] = rate(lambda: pipeline.tag(documents), len(texts))
+    for name, value in figures.items():
+        print(f"  {name:<48}{value:8.1f} docs/s")
+    spacy_rate, encoder_rate = list(figures.values())[:2]
+    combined = 1 / (1 / spacy_rate + 1 / encoder_rate)
+    print(f"  {'stages combined (1 / (1/spaCy + 1/encoder))':<48}{combined:8.1f} docs/s")
+    print(f"  pipeline / stages combined: {figures['whole tagging pipeline'] / combined:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

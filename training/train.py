@@ -1,0 +1,206 @@
+"""`kunlun-nlp train`: rebuild every shipped model from the repository's corpus and the training
+sets in ../shared/data, with fixed seeds, on CPU, into models/<version>/.
+
+    kunlun-nlp train [--out models] [--version NAME] [--quick]
+
+--quick trains tiny models on a few dozen documents in well under a minute (tests use it).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.encoder import default_model_dir
+from kunlun_nlp.models import SHIPPED_MODELS_DIR
+from training.corpus import SUBTYPE_LABELS
+from training.datasets import LabeledExample, load_training_sets, split_train_dev
+from training.train_classifier import ClassifierTrainingConfig, document_text, export_onnx, train_classifier
+
+ENCODER_FILE = "encoder.onnx"
+
+
+@dataclass
+class TrainingPlan:
+    classifier: ClassifierTrainingConfig
+    with_shared: bool = True
+    limit: int | None = None  # documents per source (quick runs)
+    ner_epochs: int | None = None  # None: the recipe's own
+
+
+FULL = TrainingPlan(classifier=ClassifierTrainingConfig())
+QUICK = TrainingPlan(
+    classifier=ClassifierTrainingConfig(epochs=1, tuned_layers=1, max_chunks_per_document=1, batch_documents=8),
+    with_shared=False,
+    limit=48,
+    ner_epochs=2,
+)
+
+
+def new_version_name(now: datetime | None = None) -> str:
+    return (now or datetime.now(timezone.utc)).strftime("v%Y%m%d-%H%M")
+
+
+def train_all(plan: TrainingPlan = FULL, *, out_dir: Path = SHIPPED_MODELS_DIR, version: str | None = None, log=print) -> Path:
+    started = time.monotonic()
+    sets = load_training_sets(with_shared=plan.with_shared)
+    if plan.limit:
+        sets = {name: examples[: plan.limit] for name, examples in sets.items()}
+    examples = [e for name in sorted(sets) for e in sets[name]]
+    train, dev = split_train_dev(examples)
+    log(f"training data: {', '.join(f'{k} {len(v)}' for k, v in sets.items())}; {len(train)} train / {len(dev)} dev")
+
+    target = out_dir / (version or new_version_name())
+    if target.exists():
+        raise FileExistsError(f"{target} exists; choose another --version")
+    work = target.with_name(target.name + ".partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    model, classifier_report = train_classifier(train, dev, plan.classifier, log=log)
+    export_onnx(model, work / ENCODER_FILE)
+    shutil.copy(default_model_dir() / "tokenizer.json", work / "tokenizer.json")
+    classifier_report["int8_check"] = _compare_int8(model, work, dev, classifier_report["domain_thresholds"])
+    log(f"int8 check: {classifier_report['int8_check']}")
+
+    from training.train_ner import train_ner
+
+    ner_kwargs = {"max_epochs": plan.ner_epochs} if plan.ner_epochs else {}
+    ner_report = train_ner(train, dev, work / "ner", seed=plan.classifier.seed, log=log, **ner_kwargs)
+
+    seconds = round(time.monotonic() - started, 1)
+    manifest = {
+        "version": target.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "encoder": ENCODER_FILE,
+        "tokenizer": "tokenizer.json",
+        "ner": "ner",
+        "domains": list(DOMAIN_LABELS),
+        "subtypes": list(SUBTYPE_LABELS),
+        "domain_thresholds": classifier_report["domain_thresholds"],
+        "subtype_thresholds": classifier_report["subtype_thresholds"],
+        "training_data": _data_summary(sets, train, dev),
+        "plan": {"quick": plan is QUICK, "classifier": asdict(plan.classifier), "limit": plan.limit},
+    }
+    metrics = {"classifier": classifier_report, "ner": ner_report, "training_seconds": seconds, "sizes_mb": _sizes(work)}
+    (work / "model.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (work / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
+    (work / "MODEL_CARD.md").write_text(model_card(manifest, metrics), encoding="utf-8")
+    work.rename(target)
+    log(f"wrote {target} in {seconds:.0f}s ({metrics['sizes_mb']['total']:.1f} MB)")
+    return target
+
+
+def _compare_int8(model, work: Path, dev: list[LabeledExample], thresholds: dict[str, float]) -> dict[str, Any]:
+    """The int8 graph against the fp32 torch model on the dev split: embeddings and decisions."""
+    import torch
+
+    from kunlun_nlp.onnx_encoder import BranchEncoder
+
+    sample = dev[:120]
+    texts = [document_text(e) for e in sample]
+    encoder = BranchEncoder(work / ENCODER_FILE, work / "tokenizer.json")
+    quantised = encoder.encode(texts)
+    chunker = encoder.chunker
+    cosines, fp32_f1_pred, int8_f1_pred = [], [], []
+    limit = np.array([thresholds[d] for d in DOMAIN_LABELS])
+    with torch.inference_mode():
+        for text, q in zip(texts, quantised):
+            chunks = chunker.chunk([text])
+            ids, mask = chunker.batch(chunks)
+            embedding, logits, _, _ = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            for a, b in zip(embedding.numpy(), q.chunk_embeddings):
+                cosines.append(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
+            fp32_f1_pred.append(1 / (1 + np.exp(-logits.numpy().max(0))) >= limit)
+            int8_f1_pred.append(1 / (1 + np.exp(-q.domain_logits.max(0))) >= limit)
+    gold = np.array([[d in e.domains for d in DOMAIN_LABELS] for e in sample])
+    return {
+        "documents": len(sample),
+        "embedding_cosine_mean": round(float(np.mean(cosines)), 4),
+        "embedding_cosine_min": round(float(np.min(cosines)), 4),
+        "dev_macro_f1_fp32": round(_macro_f1(np.array(fp32_f1_pred), gold), 4),
+        "dev_macro_f1_int8": round(_macro_f1(np.array(int8_f1_pred), gold), 4),
+        "decisions_changed": int((np.array(fp32_f1_pred) != np.array(int8_f1_pred)).sum()),
+    }
+
+
+def _macro_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
+    scores = []
+    for column in range(gold.shape[1]):
+        tp = int((predicted[:, column] & gold[:, column]).sum())
+        scores.append(2 * tp / max(1, int(predicted[:, column].sum()) + int(gold[:, column].sum())))
+    return float(np.mean(scores))
+
+
+def _data_summary(sets: dict[str, list[LabeledExample]], train, dev) -> dict[str, Any]:
+    summary = {}
+    for name, examples in sets.items():
+        domains = Counter(d for e in examples for d in (e.domains or {"none"}))
+        summary[name] = {"documents": len(examples), "weight": examples[0].weight if examples else None, "domains": dict(domains)}
+    return {"sources": summary, "train_documents": len(train), "dev_documents": len(dev)}
+
+
+def _sizes(directory: Path) -> dict[str, float]:
+    sizes = {p.name: round(sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()) / 1e6, 2) for p in directory.iterdir()}
+    sizes["total"] = round(sum(sizes.values()), 2)
+    return sizes
+
+
+def model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
+    data = manifest["training_data"]
+    rows = "\n".join(
+        f"| {name} | {info['documents']} | {info['weight']} | {', '.join(f'{k} {v}' for k, v in sorted(info['domains'].items()))} |"
+        for name, info in data["sources"].items()
+    )
+    classifier = metrics["classifier"]
+    int8 = classifier["int8_check"]
+    thresholds = ", ".join(f"{k} {v}" for k, v in manifest["domain_thresholds"].items())
+    ner = metrics["ner"]
+    ner_rows = "\n".join(
+        f"| {label} | {m.get('precision', 0):.3f} | {m.get('recall', 0):.3f} | {m.get('f1', 0):.3f} |"
+        for label, m in (ner.get("dev_per_label") or {}).items()
+    )
+    return f"""# Kunlun NLP model {manifest['version']}
+
+Created {manifest['created']} by `kunlun-nlp train`{' --quick (a tiny test model)' if manifest['plan']['quick'] else ''}
+in {metrics['training_seconds']:.0f} s on CPU. Size: {metrics['sizes_mb']['total']:.1f} MB.
+
+## What it does
+- **Domains** (multi-label; none = none of these): {', '.join(manifest['domains'])}, with
+  sub-types {', '.join(manifest['subtypes'])}.
+- **Encoder**: all-MiniLM-L6-v2 with its top {classifier['config']['tuned_layers']} layer(s) copied into a
+  fine-tuned classification branch; the shared lower layers and the original top layers are frozen, so
+  the document embedding stays MiniLM's. Exported as one int8 ONNX graph (`{manifest['encoder']}`).
+  Documents are cut into 256-token windows; chunk logits are max-pooled, in training too.
+- **Entities**: en_core_web_sm plus the domain layer in `ner/` (see metrics.json).
+
+## Training data
+| source | documents | loss weight | labels |
+| --- | --- | --- | --- |
+{rows}
+
+Split {data['train_documents']} train / {data['dev_documents']} dev (stratified by source and label set,
+seed {classifier['config']['seed']}). realdev was not used.
+
+## Metrics on the dev split
+- Domain macro-F1 with calibrated thresholds: {classifier['dev_macro_f1_calibrated']:.3f}
+  (thresholds: {thresholds}).
+- int8 against fp32 on {int8['documents']} dev documents: embedding cosine mean {int8['embedding_cosine_mean']},
+  min {int8['embedding_cosine_min']}; macro-F1 fp32 {int8['dev_macro_f1_fp32']}, int8 {int8['dev_macro_f1_int8']};
+  {int8['decisions_changed']} label decisions changed.
+
+| entity label (dev, exact span) | precision | recall | F1 |
+| --- | --- | --- | --- |
+{ner_rows}
+
+Evaluate on real text with `kunlun-nlp evaluate ../shared/data/realdev/realdev.jsonl --model {manifest['version']}`.
+"""
