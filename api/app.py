@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Annotated, Literal
 
@@ -19,6 +19,8 @@ from api.schemas import (
     DocumentOut,
     ErrorOut,
     HealthOut,
+    ReviewIn,
+    ReviewOut,
     SearchOut,
     SemanticOut,
     SimilarOut,
@@ -38,8 +40,12 @@ from kunlun_nlp.search.request import (
 from kunlun_nlp.service import KunlunService
 
 SEARCH_PARAMS = frozenset(
-    {"q", "domain", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size"}
+    {
+        "q", "domain", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size",
+        "reviewed", "reliability", "credibility",
+    }
 )
+QUEUE_PARAMS = SEARCH_PARAMS - {"sort", "reviewed"}
 _ERRORS = {
     422: {"model": ErrorOut, "description": "Invalid input; the message says what is wrong."},
     503: {"model": ErrorOut, "description": "The index is unreachable; nothing was stored."},
@@ -140,25 +146,46 @@ def _add_routes(app: FastAPI) -> None:
     def search(service: Service, query: Annotated[SearchRequest, Depends(parse_search_request)]) -> dict:
         return asdict(service.index.search(query))
 
+    @app.get("/triage", response_model=SearchOut, responses=_ERRORS, tags=["triage"])
+    def triage_queue(service: Service, query: Annotated[SearchRequest, Depends(parse_queue_request)]) -> dict:
+        """Unreviewed reports, highest priority first; the search filters apply."""
+        return asdict(service.index.search(query))
+
+    @app.post(
+        "/documents/{doc_id}/review",
+        response_model=ReviewOut,
+        responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}, **_ERRORS},
+        tags=["triage"],
+    )
+    def review(doc_id: str, body: ReviewIn, service: Service) -> ReviewOut:
+        """Mark a report reviewed: it leaves the triage queue. 409 if someone reviewed it first."""
+        outcome = service.review(doc_id, body.reviewer)
+        if outcome is None:
+            raise HTTPException(404, f"no document with id {doc_id!r}")
+        if not outcome.newly_reviewed and outcome.review["reviewed_by"] != body.reviewer:
+            raise HTTPException(
+                409, f"already reviewed by {outcome.review['reviewed_by']} at {outcome.review['reviewed_at']}"
+            )
+        return ReviewOut(id=doc_id, **outcome.review)
+
 
 def parse_search_request(
     request: Request,
+    reviewed: bool | None = None,
+    reliability: Annotated[list[str], Query(description="Any of these source grades A-F.")] = [],  # noqa: B006
+    credibility: Annotated[list[int], Query(description="Any of these information grades 1-6.")] = [],  # noqa: B006
     q: Annotated[str, Query(description="Words and \"quoted phrases\"; all must match.")] = "",
     domain: Annotated[list[str], Query(description="Any of these domains.")] = [],  # noqa: B006
     entity: Annotated[list[str], Query(description="LABEL:value, e.g. ORG:Ministry of Public Security; all must match.")] = [],  # noqa: B006,E501
     source: Annotated[list[str], Query()] = [],  # noqa: B006
     published_from: date | None = None,
     published_to: date | None = None,
-    sort: Literal["relevance", "date"] = "relevance",
+    sort: Literal["relevance", "date", "priority"] = "relevance",
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
     facet_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
 ) -> SearchRequest:
-    unknown = sorted(set(request.query_params) - SEARCH_PARAMS)
-    if unknown:
-        raise InvalidSearchRequest(
-            f"unknown search parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(SEARCH_PARAMS))}"
-        )
+    _reject_unknown(request, SEARCH_PARAMS)
     return SearchRequest(
         text=q,
         domains=tuple(d.strip().upper() for d in domain),
@@ -170,7 +197,21 @@ def parse_search_request(
         page=page,
         size=size,
         facet_size=facet_size,
+        reviewed=reviewed,
+        reliability=tuple(r.strip().upper() for r in reliability),
+        credibility=tuple(credibility),
     )
+
+
+def parse_queue_request(request: Request, query: Annotated[SearchRequest, Depends(parse_search_request)]) -> SearchRequest:
+    _reject_unknown(request, QUEUE_PARAMS)
+    return replace(query, reviewed=False, sort="priority")
+
+
+def _reject_unknown(request: Request, known: frozenset[str]) -> None:
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise InvalidSearchRequest(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
 
 def _to_document(document: DocumentIn) -> Document:
@@ -181,7 +222,19 @@ def _to_document(document: DocumentIn) -> Document:
         source=document.source,
         published=document.published,
         language=document.language,
+        grade=f"{document.source_reliability}{document.information_credibility}"
+        if document.source_reliability and document.information_credibility
+        else _partial_grade(document),
     )
+
+
+def _partial_grade(document: DocumentIn) -> str | None:
+    """One half given: the other half is 'cannot be judged' (F or 6)."""
+    if document.source_reliability:
+        return f"{document.source_reliability}6"
+    if document.information_credibility:
+        return f"F{document.information_credibility}"
+    return None
 
 
 def _document_out(tagged: TaggedDocument) -> DocumentOut:
@@ -196,6 +249,8 @@ def _document_out(tagged: TaggedDocument) -> DocumentOut:
         ingested_at=doc.ingested_at,
         domain_scores={s.label: s.score for s in tagged.domain_scores},
         model=tagged.model,
+        grade=doc.grade,
+        review=tagged.review,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +22,12 @@ class DocumentIn(BaseModel):
     source: str = Field("", max_length=2_000)
     published: date | None = None
     language: str = Field("en", min_length=2, max_length=8)
+    source_reliability: Literal["A", "B", "C", "D", "E", "F"] | None = Field(
+        None, description="Admiralty scale: A completely reliable … E unreliable, F cannot be judged."
+    )
+    information_credibility: int | None = Field(
+        None, ge=1, le=6, description="1 confirmed … 5 improbable, 6 cannot be judged. Defaults per source."
+    )
 
     @field_validator("text")
     @classmethod
@@ -50,11 +57,18 @@ class EntityOut(BaseModel):
     details: dict | None = Field(None, description="Parsed place, sum or quantity, when the label has one.")
 
 
+class PriorityOut(BaseModel):
+    score: int = Field(ge=0, le=100)
+    reasons: list[str]
+
+
 class TagOut(BaseModel):
     """The shape `kunlun-nlp tag` prints: only the predicted domains, best first."""
 
     id: str
     domains: list[DomainOut]
+    priority: PriorityOut | None
+    cases: list[dict] = Field(description="Case cards: action, what, how much, worth, where, who, when.")
     subtypes: list[DomainOut] = Field(description="Sub-types of the predicted domains, best first.")
     evidence: dict[str, list[str]] = Field(description="For each predicted domain, the sentences that drove it.")
     entities: list[EntityOut]
@@ -69,6 +83,8 @@ class DocumentOut(TagOut):
     ingested_at: datetime
     domain_scores: dict[str, float]
     model: str = Field(description="The model version that tagged it.")
+    grade: str | None = Field(description="Source reliability and information credibility, e.g. B2.")
+    review: dict | None = Field(description="Who reviewed it and when; null while it is on the triage queue.")
 
 
 class BulkIngestOut(BaseModel):
@@ -84,6 +100,10 @@ class SearchHitOut(BaseModel):
     domains: list[DomainOut]
     score: float | None
     snippet: str = Field(description="HTML-escaped text with matches wrapped in <mark>.")
+    priority: int | None
+    priority_reasons: list[str]
+    grade: str | None
+    reviewed_by: str | None
 
 
 class FacetValueOut(BaseModel):
@@ -125,3 +145,22 @@ class HealthOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reviewer: str = Field(min_length=1, max_length=200, description="Who reviewed the report.")
+
+    @field_validator("reviewer")
+    @classmethod
+    def reviewer_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("reviewer is empty")
+        return value.strip()
+
+
+class ReviewOut(BaseModel):
+    id: str
+    reviewed_by: str
+    reviewed_at: datetime

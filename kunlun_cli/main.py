@@ -1,4 +1,4 @@
-"""`kunlun-nlp ingest | tag | search | serve | evaluate`.
+"""`kunlun-nlp ingest | tag | search | triage | serve | evaluate | train`.
 
 Exit codes: 0 success, 1 some inputs failed (the rest went through), 2 bad usage or input,
 3 the index is unreachable.
@@ -107,7 +107,10 @@ def run_tag(args: argparse.Namespace) -> int:
     source: TextIO = sys.stdin if args.file in (None, "-") else _open_text(args.file)
     documents = _documents_from_jsonl(source, args.file or "<stdin>")
     service = _service(args)
-    for tagged in service.tag_stream(documents):
+    # Novelty is judged against an index that exists; tagging never creates one.
+    settings = service.settings
+    index = service.index if settings.engine_url or settings.embedded_index_path.exists() else None
+    for tagged in service.tag_stream(documents, index=index):
         print(json.dumps(tag_summary(tagged), ensure_ascii=False), flush=True)
     return EXIT_OK
 
@@ -173,6 +176,49 @@ def run_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- triage --------------------------------------------------------------------------------------
+
+
+def run_triage(args: argparse.Namespace) -> int:
+    service = _service(args)
+    if args.review:
+        if not args.by or not args.by.strip():
+            raise UsageError("--review needs --by NAME (who reviewed it)")
+        outcome = service.review(args.review, args.by.strip())
+        if outcome is None:
+            raise UsageError(f"no document with id {args.review!r}")
+        if not outcome.newly_reviewed and outcome.review["reviewed_by"] != args.by.strip():
+            print(f"kunlun-nlp: already reviewed by {outcome.review['reviewed_by']} at {outcome.review['reviewed_at']}", file=sys.stderr)
+            return EXIT_PARTIAL
+        print(f"reviewed {args.review} by {outcome.review['reviewed_by']} at {outcome.review['reviewed_at']}")
+        return EXIT_OK
+    try:
+        request = SearchRequest(
+            text=" ".join(args.query),
+            domains=tuple(d.upper() for d in args.domain),
+            entities=tuple(EntityFilter.parse(e) for e in args.entity),
+            reliability=tuple(r.upper() for r in args.reliability),
+            reviewed=False,
+            sort="priority",
+            size=args.size,
+        )
+    except InvalidSearchRequest as exc:
+        raise UsageError(str(exc)) from exc
+    result = service.index.search(request)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(result), default=str, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{result.total} report(s) waiting for review")
+    for hit in result.hits:
+        domains = ", ".join(d.label for d in hit.domains) or "none"
+        print(f"\n[{hit.priority if hit.priority is not None else '-':>3}] {hit.title or hit.id}  ({domains}; grade {hit.grade or '-'})  id={hit.id}")
+        if hit.priority_reasons:
+            print("      " + "; ".join(hit.priority_reasons))
+    return EXIT_OK
+
+
 # -- serve ---------------------------------------------------------------------------------------
 
 
@@ -196,6 +242,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate, format_report, write_report
     from training.labeled import LabeledDocument, read_labeled
 
+    if args.triage:
+        from training.evaluate_triage import evaluate_triage, format_triage_report
+
+        triage_report = evaluate_triage(TaggingPipeline.load(find_model(args.model)))
+        print(format_triage_report(triage_report))
+        if args.report:
+            from pathlib import Path
+
+            Path(args.report).mkdir(parents=True, exist_ok=True)
+            (Path(args.report) / "triage.json").write_text(json.dumps(triage_report, indent=2) + "\n", encoding="utf-8")
+        return EXIT_OK
     if args.corpus_test:
         held_out = load_corpus(split="test")
         examples = [_labeled_from_example(e, LabeledDocument) for e in held_out]
@@ -278,11 +335,22 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--source", action="append", default=[])
     search.add_argument("--published-from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     search.add_argument("--published-to", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    search.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    search.add_argument("--sort", choices=["relevance", "date", "priority"], default="relevance")
     search.add_argument("--page", type=int, default=1)
     search.add_argument("--size", type=int, default=10)
     search.add_argument("--json", action="store_true", help="print the full result as JSON")
     search.set_defaults(run=run_search)
+
+    triage = commands.add_parser("triage", parents=[common], help="the queue of unreviewed reports, by priority")
+    triage.add_argument("query", nargs="*", help="optional words to narrow the queue")
+    triage.add_argument("--domain", action="append", default=[])
+    triage.add_argument("--entity", action="append", default=[], metavar="LABEL:VALUE")
+    triage.add_argument("--reliability", action="append", default=[], metavar="A-F", help="source grade filter")
+    triage.add_argument("--size", type=int, default=20)
+    triage.add_argument("--json", action="store_true")
+    triage.add_argument("--review", metavar="ID", help="mark this report reviewed (takes it off the queue)")
+    triage.add_argument("--by", metavar="NAME", help="who reviewed it (with --review)")
+    triage.set_defaults(run=run_triage)
 
     serve = commands.add_parser("serve", parents=[common], help="serve the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -294,6 +362,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", nargs="?", help="labeled JSONL: corpus format, or realdev's (OTHER meaning none)")
     evaluate.add_argument("--corpus-test", action="store_true", help="evaluate on the corpus's held-out test split")
+    evaluate.add_argument("--triage", action="store_true", help="case cards and priority pairs in corpora/cases")
     evaluate.add_argument("--model", help="model version, 'latest' (default) or 'zero-shot' (env KUNLUN_MODEL)")
     evaluate.add_argument("--report", metavar="DIR", help="also write metrics.json and report.png there")
     evaluate.set_defaults(run=run_evaluate)

@@ -187,3 +187,28 @@ def _quantity(value: float, unit: str | None, base: str | None, factor: float | 
         "base_value": value * factor if factor is not None else None,
         "base_unit": base,
     }
+
+
+_DIGIT_RUN = re.compile(r"(?<![\w.,])\d")
+
+
+def find_quantity_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every "number + known unit" in a text: "12 tonnes", "3,400 boxes",
+    "1.2 million pills". The small spaCy model tags most of these as plain numbers."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while match := _DIGIT_RUN.search(text, position):
+        number = find_number(text, match.start())
+        if number is None or number.start != match.start():
+            position = match.end()
+            continue
+        end = number.end
+        filler = _FILLER.match(text, end)
+        for pattern, _name, base, _factor in _UNIT_PATTERNS:
+            unit = pattern.match(text, filler.end() if filler and base == "item" else end)
+            if unit and base is not None:
+                spans.append((number.start, unit.end()))
+                end = unit.end()
+                break
+        position = max(end, match.end())
+    return spans

@@ -28,6 +28,7 @@ class Document:
     published: date | None = None
     language: str = "en"
     ingested_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    grade: str | None = None  # source reliability A-F + information credibility 1-6, e.g. "B2"
 
     @classmethod
     def create(
@@ -39,6 +40,7 @@ class Document:
         source: str = "",
         published: date | None = None,
         language: str = "en",
+        grade: str | None = None,
     ) -> Document:
         if not text or not text.strip():
             raise ValueError("document text is empty")
@@ -49,6 +51,7 @@ class Document:
             source=source,
             published=published,
             language=language,
+            grade=grade,
         )
 
     def with_ingest_time(self, when: datetime | None = None) -> Document:
@@ -83,6 +86,9 @@ class TaggedDocument:
     subtypes: list[DomainScore] = field(default_factory=list)  # of the predicted domains, best first
     evidence: dict[str, list[str]] = field(default_factory=dict)  # predicted domain → sentences that drove it
     model: str = ""  # the model version that tagged it ("zero-shot" for the baseline)
+    cases: list[dict] = field(default_factory=list)  # case cards (kunlun_nlp.triage.cards)
+    priority: dict | None = None  # {"score": 0-100, "reasons": [...], "factors": {...}}
+    review: dict | None = None  # {"reviewed_by", "reviewed_at"} once an analyst has reviewed it
 
     @property
     def id(self) -> str:

@@ -15,6 +15,7 @@ from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.encoder import TextEncoder
 from kunlun_nlp.entities import EntityExtractor
 from kunlun_nlp.models import ZERO_SHOT, ModelVersion
+from kunlun_nlp.triage.cards import build_cards, card_to_record
 
 
 class TaggingPipeline:
@@ -67,6 +68,7 @@ class TaggingPipeline:
                     subtypes=prediction.subtypes,
                     evidence=prediction.evidence,
                     model=self.model_version,
+                    cases=[card_to_record(c) for c in build_cards(document.text, entities, document.published)],
                 )
             )
         return tagged

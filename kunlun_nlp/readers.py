@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kunlun_nlp.document import Document
+from kunlun_nlp.triage.grading import SourceGrade
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl", ".pdf")
 _MAX_TITLE_CHARS = 200
@@ -79,6 +80,11 @@ def document_from_record(record: Any, *, source: str = "") -> Document:
     title = record.get("title") or ""
     if not isinstance(title, str):
         raise ValueError("field 'title' must be a string")
+    grade = record.get("grade")
+    if grade is not None:
+        if not isinstance(grade, str):
+            raise ValueError("field 'grade' must be a string like 'B2'")
+        grade = SourceGrade.parse(grade).code
     return Document.create(
         text,
         title=title,
@@ -86,6 +92,7 @@ def document_from_record(record: Any, *, source: str = "") -> Document:
         source=str(record.get("source") or source),
         published=parse_date(record.get("published")),
         language=str(record.get("language") or "en"),
+        grade=grade,
     )
 
 

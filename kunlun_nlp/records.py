@@ -7,6 +7,7 @@ from typing import Any
 
 from kunlun_nlp.document import Document, DomainScore, Entity, TaggedDocument
 from kunlun_nlp.normalize import entity_key
+from kunlun_nlp.search.results import SearchHit
 
 
 def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
         "published": doc.published.isoformat() if doc.published else None,
         "language": doc.language,
         "ingested_at": doc.ingested_at.isoformat(),
+        "grade": doc.grade,
         "domains": [d.label for d in tagged.domains],
         "domain_scores": {s.label: s.score for s in tagged.domain_scores},
         "predicted": [{"label": d.label, "score": d.score} for d in tagged.domains],
@@ -38,6 +40,9 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
         "subtypes": [{"label": d.label, "score": d.score} for d in tagged.subtypes],
         "evidence": tagged.evidence,
         "model": tagged.model,
+        "cases": tagged.cases,
+        "priority": tagged.priority,
+        "review": tagged.review,
     }
 
 
@@ -50,6 +55,7 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         published=date.fromisoformat(record["published"]) if record.get("published") else None,
         language=record.get("language") or "en",
         ingested_at=datetime.fromisoformat(record["ingested_at"]),
+        grade=record.get("grade"),
     )
     return TaggedDocument(
         document=document,
@@ -63,6 +69,9 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         subtypes=[DomainScore(p["label"], float(p["score"])) for p in record.get("subtypes") or []],
         evidence=record.get("evidence") or {},
         model=record.get("model") or "",
+        cases=record.get("cases") or [],
+        priority=record.get("priority"),
+        review=record.get("review"),
     )
 
 
@@ -81,6 +90,8 @@ def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
         "domains": [{"label": d.label, "score": d.score} for d in tagged.domains],
         "subtypes": [{"label": d.label, "score": d.score} for d in tagged.subtypes],
         "evidence": tagged.evidence,
+        "priority": {k: tagged.priority[k] for k in ("score", "reasons")} if tagged.priority else None,
+        "cases": tagged.cases,
         "entities": [
             {
                 "label": e.label,
@@ -93,3 +104,21 @@ def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
             for e in tagged.entities
         ],
     }
+
+
+def hit_from_record(record: dict[str, Any], score: float | None, snippet: str) -> SearchHit:
+    """A search hit from a stored record (or the part of it a backend fetched)."""
+    priority = record.get("priority") or {}
+    return SearchHit(
+        id=record["id"],
+        title=record.get("title") or "",
+        source=record.get("source") or "",
+        published=date.fromisoformat(record["published"]) if record.get("published") else None,
+        domains=predicted_domains(record),
+        score=score,
+        snippet=snippet,
+        priority=priority.get("score"),
+        priority_reasons=list(priority.get("reasons") or []),
+        grade=record.get("grade"),
+        reviewed_by=(record.get("review") or {}).get("reviewed_by"),
+    )

@@ -7,14 +7,17 @@ searches never loads them.
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterable, Iterator
 
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index import DocumentIndex, IndexUnavailableError, open_index
+from kunlun_nlp.index.base import ReviewOutcome
 from kunlun_nlp.models import find_model
 from kunlun_nlp.pipeline import TaggingPipeline
 from kunlun_nlp.search.results import SearchHit
+from kunlun_nlp.triage.triage import Triager
 
 
 class KunlunService:
@@ -33,6 +36,7 @@ class KunlunService:
         self._owns_index = index is None  # an index handed in is closed by whoever opened it
         self._open_lock = threading.Lock()  # the API's worker threads may race to open either
         self._pipeline_lock = threading.Lock()  # torch and spaCy models are not shared across threads
+        self.triager = Triager()
 
     @property
     def pipeline(self) -> TaggingPipeline:
@@ -48,24 +52,35 @@ class KunlunService:
                 self._index = open_index(self.settings)
             return self._index
 
-    def tag(self, documents: list[Document]) -> list[TaggedDocument]:
+    def tag(self, documents: list[Document], *, index: DocumentIndex | None = None) -> list[TaggedDocument]:
+        """Tag, build case cards, and prioritise (novelty checked against `index` when given)."""
         pipeline = self.pipeline
+        graded = [self.triager.graded(d) for d in documents]
         with self._pipeline_lock:
-            return pipeline.tag(documents)
+            tagged = pipeline.tag(graded)
+        return self.triager.prioritise(tagged, index)
 
-    def tag_stream(self, documents: Iterable[Document]) -> Iterator[TaggedDocument]:
-        pipeline = self.pipeline
-        with self._pipeline_lock:
-            yield from pipeline.tag_stream(documents)
+    def tag_stream(self, documents: Iterable[Document], *, index: DocumentIndex | None = None) -> Iterator[TaggedDocument]:
+        batch: list[Document] = []
+        for document in documents:
+            batch.append(document)
+            if len(batch) == self.pipeline.batch_size:
+                yield from self.tag(batch, index=index)
+                batch = []
+        if batch:
+            yield from self.tag(batch, index=index)
 
     def ingest(self, documents: list[Document]) -> list[TaggedDocument]:
         """Tag and index; raises IndexUnavailableError when nothing could be stored."""
-        tagged = self.tag(documents)
+        tagged = self.tag(documents, index=self.index)
         report = self.index.put(tagged)
         if report.failed:
             examples = "; ".join(f"{k}: {v}" for k, v in list(report.failed.items())[:3])
             raise IndexUnavailableError(f"{len(report.failed)} of {len(tagged)} documents were not stored: {examples}")
         return tagged
+
+    def review(self, doc_id: str, reviewer: str) -> ReviewOutcome | None:
+        return self.index.mark_reviewed(doc_id, reviewer, datetime.now(timezone.utc))
 
     def semantic_search(self, text: str, *, size: int = 10) -> list[SearchHit]:
         """Documents closest in meaning to `text`, by embedding: no shared words needed."""

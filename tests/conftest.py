@@ -45,8 +45,12 @@ def sample_documents() -> list[Document]:
 
 @pytest.fixture(scope="session")
 def tagged_corpus(pipeline, sample_documents, seed_document) -> list[TaggedDocument]:
-    """The sample reports and the seed notice, tagged once per run by the real pipeline."""
-    return pipeline.tag([*sample_documents, seed_document])
+    """The sample reports and the seed notice, graded, tagged and prioritised once per run by the
+    real pipeline (novelty is judged against an index at ingest; here there is none)."""
+    from kunlun_nlp.triage.triage import Triager
+
+    triager = Triager()
+    return triager.prioritise(pipeline.tag([triager.graded(d) for d in [*sample_documents, seed_document]]), None)
 
 
 @pytest.fixture(scope="session")

@@ -124,7 +124,7 @@ def test_invalid_json_and_bad_bulk(client):
         ({"page": 0}, "query.page"),
         ({"size": 101}, "query.size"),
         ({"page": 200, "size": 100}, "may not exceed 10000"),
-        ({"colour": "red"}, "unknown search parameter(s) colour"),
+        ({"colour": "red"}, "unknown parameter(s) colour"),
         ({"domain": "WEAPONS"}, "unknown domain 'WEAPONS'"),
         ({"entity": "ORG"}, "must look like LABEL:value"),
         ({"entity": "SHIP:Ever Given"}, "unknown entity label 'SHIP'"),
@@ -161,3 +161,37 @@ def test_unreachable_engine_answers_503_and_acknowledges_nothing(pipeline, seed_
         health = client.get("/health").json()
         assert health == {**health, "backend": "engine", "reachable": False, "status": "unavailable"}
         assert client.get("/search", params={"q": "food"}).status_code == 503
+
+
+def test_triage_queue_and_review_over_http(client, sample_documents):
+    payloads = [{"text": d.text, "title": d.title, "id": d.id} for d in sample_documents[:5]]
+    payloads[0] |= {"source_reliability": "A", "information_credibility": 2}
+    assert client.post("/documents/bulk", json={"documents": payloads}).status_code == 201
+    stored = client.get(f"/documents/{payloads[0]['id']}").json()
+    assert stored["grade"] == "A2" and stored["review"] is None
+    assert 0 <= stored["priority"]["score"] <= 100 and stored["priority"]["reasons"]
+    assert isinstance(stored["cases"], list)
+
+    queue = client.get("/triage").json()
+    assert queue["total"] == 5
+    scores = [h["priority"] for h in queue["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    assert client.get("/triage", params={"reliability": "A"}).json()["total"] == 1
+
+    top = queue["hits"][0]["id"]
+    reviewed = client.post(f"/documents/{top}/review", json={"reviewer": "ana"})
+    assert reviewed.status_code == 200 and reviewed.json()["reviewed_by"] == "ana"
+    assert client.post(f"/documents/{top}/review", json={"reviewer": "ana"}).status_code == 200  # idempotent
+    conflict = client.post(f"/documents/{top}/review", json={"reviewer": "bo"})
+    assert conflict.status_code == 409 and "already reviewed by ana" in conflict.json()["detail"]
+    assert top not in [h["id"] for h in client.get("/triage").json()["hits"]]
+    assert client.get("/search", params={"reviewed": "true"}).json()["hits"][0]["reviewed_by"] == "ana"
+    by_priority = client.get("/search", params={"sort": "priority"}).json()["hits"]
+    assert [h["priority"] for h in by_priority] == sorted((h["priority"] for h in by_priority), reverse=True)
+
+    assert client.post("/documents/nope/review", json={"reviewer": "ana"}).status_code == 404
+    assert client.post(f"/documents/{top}/review", json={"reviewer": "  "}).status_code == 422
+    assert client.get("/triage", params={"sort": "date"}).status_code == 422
+    bad_grade = client.post("/documents", json={"text": "a report", "source_reliability": "G"})
+    assert bad_grade.status_code == 422 and "source_reliability" in bad_grade.json()["detail"]
+    assert client.get("/search", params={"credibility": 9}).status_code == 422

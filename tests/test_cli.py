@@ -106,6 +106,24 @@ def test_search_json_finds_ingested_reports(ingested):
     assert json.loads(result.stdout)["total"] == 0
 
 
+def test_triage_lists_the_queue_and_reviews(ingested):
+    data_dir = ingested["data_dir"]
+    listed = run_cli(["triage", "--json", "--size", "50"], data_dir)
+    assert listed.returncode == 0, listed.stderr
+    queue = json.loads(listed.stdout)
+    assert queue["total"] == 40
+    scores = [h["priority"] for h in queue["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    top = queue["hits"][0]["id"]
+    done = run_cli(["triage", "--review", top, "--by", "ana"], data_dir)
+    assert done.returncode == 0 and f"reviewed {top} by ana" in done.stdout
+    clash = run_cli(["triage", "--review", top, "--by", "bo"], data_dir)
+    assert clash.returncode == 1 and "already reviewed by ana" in clash.stderr
+    assert run_cli(["triage", "--review", top], data_dir).returncode == 2
+    text = run_cli(["triage"], data_dir)
+    assert "39 report(s) waiting for review" in text.stdout and top not in text.stdout
+
+
 def test_ingest_again_does_not_grow_the_index(ingested):
     result = run_cli(["ingest", "-q", *SAMPLE_INPUTS], ingested["data_dir"])
     assert result.returncode == 0, result.stderr
@@ -133,6 +151,8 @@ def test_tag_reads_jsonl_from_stdin(tmp_path):
     assert records[1]["id"] == "given-7"
     for record, text in zip(records, (first, second), strict=True):
         assert {"id", "domains", "entities"} <= set(record)  # later fields may be added, none removed
+        assert 0 <= record["priority"]["score"] <= 100 and isinstance(record["priority"]["reasons"], list)
+        assert isinstance(record["cases"], list)
         domains = record["domains"]
         assert isinstance(domains, list)
         for domain in domains:

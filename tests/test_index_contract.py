@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+
 import pytest
 
 from kunlun_nlp.document import Document
 from kunlun_nlp.index.base import DocumentIndex
+from kunlun_nlp.normalize import entity_key
 from kunlun_nlp.search.request import EntityFilter, SearchRequest
 
 
@@ -126,6 +131,49 @@ class IndexContract:
         assert len(hits) == 5
         assert loaded.similar("no-such-document") is None
 
+    def test_triage_queue_orders_by_priority_and_review_takes_reports_off(self, loaded, tagged_corpus):
+        queue = loaded.search(SearchRequest(reviewed=False, sort="priority", size=100))
+        assert queue.total == len(tagged_corpus)
+        priorities = [h.priority for h in queue.hits]
+        assert None not in priorities and priorities == sorted(priorities, reverse=True)
+        assert queue.hits[0].priority_reasons and queue.hits[0].grade == "F6"
+        top = queue.hits[0].id
+        when = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
+        outcome = loaded.mark_reviewed(top, "ana", when)
+        assert outcome.newly_reviewed and outcome.review["reviewed_by"] == "ana"
+        after = loaded.search(SearchRequest(reviewed=False, sort="priority", size=100))
+        assert after.total == len(tagged_corpus) - 1 and top not in _ids(after)
+        assert _ids(loaded.search(SearchRequest(reviewed=True))) == [top]
+        again = loaded.mark_reviewed(top, "bo", when)
+        assert not again.newly_reviewed and again.review["reviewed_by"] == "ana"
+        assert loaded.mark_reviewed("no-such-document", "ana", when) is None
+        # re-ingesting a reviewed report does not put it back on the queue
+        loaded.put([next(t for t in tagged_corpus if t.id == top)])
+        assert top not in _ids(loaded.search(SearchRequest(reviewed=False, size=100)))
+        assert loaded.get(top).review["reviewed_by"] == "ana"
+
+    def test_two_analysts_reviewing_at_once_one_wins(self, loaded, tagged_corpus):
+        target = tagged_corpus[5].id
+        when = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            outcomes = list(pool.map(lambda who: loaded.mark_reviewed(target, who, when), ["ana", "bo", "chen", "dara"]))
+        winners = [o for o in outcomes if o.newly_reviewed]
+        assert len(winners) == 1
+        assert {o.review["reviewed_by"] for o in outcomes} == {winners[0].review["reviewed_by"]}
+
+    def test_grade_filters_and_novelty_lookup(self, index, tagged_corpus):
+        graded = replace(tagged_corpus[1], document=replace(tagged_corpus[1].document, grade="A1"))
+        index.put([graded, *tagged_corpus[2:6]])
+        assert _ids(index.search(SearchRequest(reliability=("A",)))) == [graded.id]
+        assert _ids(index.search(SearchRequest(credibility=(1, 2)))) == [graded.id]
+        assert index.search(SearchRequest(reliability=("F",), size=100)).total == 4
+        elsewhere = {(e.label, entity_key(e.normalized)) for t in tagged_corpus[2:6] for e in t.entities}
+        own = {(e.label, entity_key(e.normalized)) for e in graded.entities if e.label in ("ORG", "LOC")}
+        unique = sorted(own - elsewhere)[0]  # an entity only this report names
+        shared = sorted(pair for pair in elsewhere if pair[0] in ("ORG", "LOC"))[0]  # named by the others
+        assert index.known_entity_keys({unique, shared, ("ORG", "no such firm")}) == {unique, shared}
+        assert index.known_entity_keys({unique, shared}, exclude_id=graded.id) == {shared}
+
     def test_health_reports_backend_and_count(self, loaded, tagged_corpus):
         health = loaded.health()
         assert health.reachable and health.documents == len(tagged_corpus)
@@ -154,3 +202,17 @@ class TestSearchEngineIndex(IndexContract):
         mapping = loaded.client.indices.get_mapping(index=loaded.alias)[loaded.versioned_name]["mappings"]
         assert mapping["properties"]["text"]["analyzer"] == "english"
         assert mapping["properties"]["embedding"]["type"] == "dense_vector"
+
+    def test_older_mapping_is_reindexed_behind_the_alias(self, engine_index):
+        """Zero-downtime upgrade: the old version's documents move to the new one, the alias swaps."""
+        old = f"{engine_index.alias}-v1"
+        engine_index.client.indices.create(
+            index=old,
+            mappings={"properties": {"id": {"type": "keyword"}, "text": {"type": "text"}}},
+            aliases={engine_index.alias: {"is_write_index": True}},
+        )
+        engine_index.client.index(index=old, id="old-1", document={"id": "old-1", "text": "an old report"}, refresh=True)
+        engine_index.ensure_index()
+        assert list(engine_index.client.indices.get_alias(name=engine_index.alias)) == [engine_index.versioned_name]
+        assert engine_index.count() == 1
+        assert not engine_index.client.indices.exists(index=old)

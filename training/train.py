@@ -106,7 +106,7 @@ def _compare_int8(model, work: Path, dev: list[LabeledExample], thresholds: dict
 
     from kunlun_nlp.onnx_encoder import BranchEncoder
 
-    sample = dev[:120]
+    sample = dev[:: max(1, len(dev) // 120)][:120]  # spread over the split, which is grouped by source and labels
     texts = [document_text(e) for e in sample]
     encoder = BranchEncoder(work / ENCODER_FILE, work / "tokenizer.json")
     quantised = encoder.encode(texts)

@@ -175,7 +175,7 @@ def train_classifier(
             torch.nn.utils.clip_grad_norm_(parameters, 1.0)
             optimiser.step()
             schedule.step()
-            total += float(loss) * len(docs)
+            total += float(loss.detach()) * len(docs)
         probabilities, _ = predict_probabilities(model, dev_data)
         dev_f1 = _macro_f1(probabilities >= 0.5, dev_data.domains.numpy() > 0.5)
         history.append({"epoch": epoch, "train_loss": total / len(order), "dev_macro_f1_at_0.5": dev_f1})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.search.request import SearchRequest
@@ -22,6 +23,12 @@ class BackendHealth:
     reachable: bool
     documents: int | None
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    review: dict  # {"reviewed_by", "reviewed_at"}: whoever reviewed it first
+    newly_reviewed: bool  # False when someone had already reviewed it
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,15 @@ class DocumentIndex(ABC):
     @abstractmethod
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
         """Documents whose embeddings are closest (cosine) to `vector`, best first."""
+
+    @abstractmethod
+    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
+        """Take a report off the triage queue, atomically: of two reviewers at once, one wins.
+        None when `doc_id` is not indexed."""
+
+    @abstractmethod
+    def known_entity_keys(self, pairs: Iterable[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]:
+        """Which (label, key) entities already occur in documents other than `exclude_id`."""
 
     @abstractmethod
     def health(self) -> BackendHealth: ...

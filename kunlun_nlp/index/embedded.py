@@ -11,15 +11,21 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from kunlun_nlp.document import TaggedDocument
-from kunlun_nlp.index.base import BackendHealth, DocumentIndex, IndexUnavailableError, IndexWriteReport
+from kunlun_nlp.index.base import (
+    BackendHealth,
+    DocumentIndex,
+    IndexUnavailableError,
+    IndexWriteReport,
+    ReviewOutcome,
+)
 from kunlun_nlp.normalize import entity_key, normalize_entity
-from kunlun_nlp.records import predicted_domains, tagged_from_record, tagged_to_record
+from kunlun_nlp.records import hit_from_record, tagged_from_record, tagged_to_record
 from kunlun_nlp.search.request import FACET_ENTITY_LABELS, QueryText, SearchRequest
 from kunlun_nlp.search.results import (
     MATCH_END,
@@ -42,7 +48,12 @@ CREATE TABLE IF NOT EXISTS documents (
     published TEXT,
     ingested_at TEXT NOT NULL,
     record TEXT NOT NULL,
-    embedding BLOB NOT NULL
+    embedding BLOB NOT NULL,
+    priority INTEGER,
+    reliability TEXT,
+    credibility INTEGER,
+    reviewed_by TEXT,
+    reviewed_at TEXT
 );
 CREATE TABLE IF NOT EXISTS doc_domains (
     doc_rowid INTEGER NOT NULL REFERENCES documents(rowid) ON DELETE CASCADE,
@@ -57,6 +68,7 @@ CREATE TABLE IF NOT EXISTS doc_entities (
 );
 CREATE INDEX IF NOT EXISTS doc_entities_key ON doc_entities(label, key, doc_rowid);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
+CREATE INDEX IF NOT EXISTS documents_queue ON documents(reviewed_at, priority);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     title, text, content='documents', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
 );
@@ -68,7 +80,16 @@ CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGI
 END;
 """
 
+_TRIAGE_COLUMNS = (
+    ("priority", "INTEGER"),
+    ("reliability", "TEXT"),
+    ("credibility", "INTEGER"),
+    ("reviewed_by", "TEXT"),
+    ("reviewed_at", "TEXT"),
+)
 _TITLE_WEIGHT, _TEXT_WEIGHT = 2.0, 1.0
+_BY_DATE = "d.published IS NULL, d.published DESC, d.ingested_at DESC"
+_BY_PRIORITY = "d.priority IS NULL, d.priority DESC, " + _BY_DATE
 _SNIPPET_TOKENS = 24
 
 
@@ -96,7 +117,15 @@ class EmbeddedIndex(DocumentIndex):
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
             self._db.executescript(_SCHEMA)
+
+    def _migrate(self) -> None:
+        """Add the triage columns to an index file made before they existed."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if columns and "priority" not in columns:
+            for column, kind in _TRIAGE_COLUMNS:
+                self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} {kind}")
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -120,10 +149,17 @@ class EmbeddedIndex(DocumentIndex):
     def _put_one(self, tagged: TaggedDocument) -> None:
         record = tagged_to_record(tagged)
         embedding = np.asarray(record.pop("embedding"), dtype=np.float32).tobytes()
+        previous = self._db.execute("SELECT reviewed_by, reviewed_at FROM documents WHERE id = ?", (record["id"],)).fetchone()
+        if previous and previous[1] and not record.get("review"):
+            # re-ingesting a reviewed report does not put it back on the queue
+            record["review"] = {"reviewed_by": previous[0], "reviewed_at": previous[1]}
         self._db.execute("DELETE FROM documents WHERE id = ?", (record["id"],))
+        grade = record.get("grade") or ""
+        review = record.get("review") or {}
         cursor = self._db.execute(
-            "INSERT INTO documents(id, title, text, source, published, ingested_at, record, embedding)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents(id, title, text, source, published, ingested_at, record, embedding,"
+            " priority, reliability, credibility, reviewed_by, reviewed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record["id"],
                 record["title"],
@@ -133,6 +169,11 @@ class EmbeddedIndex(DocumentIndex):
                 record["ingested_at"],
                 json.dumps(record, ensure_ascii=False),
                 embedding,
+                (record.get("priority") or {}).get("score"),
+                grade[:1] or None,
+                int(grade[1:]) if grade[1:] else None,
+                review.get("reviewed_by"),
+                review.get("reviewed_at"),
             ),
         )
         rowid = cursor.lastrowid
@@ -171,11 +212,7 @@ class EmbeddedIndex(DocumentIndex):
         conditions = " AND ".join(["documents_fts MATCH ?", *where])
         base = f"FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid WHERE {conditions}"
         all_params = [match, *params]
-        order = (
-            "d.published IS NULL, d.published DESC, d.ingested_at DESC"
-            if request.sort == "date"
-            else "rank"
-        )
+        order = {"date": _BY_DATE, "priority": _BY_PRIORITY}.get(request.sort, "rank")
         rows = self._db.execute(
             f"SELECT d.id, d.title, d.source, d.published, d.record,"
             f" bm25(documents_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS rank,"
@@ -192,7 +229,7 @@ class EmbeddedIndex(DocumentIndex):
 
     def _search_filtered(self, request: SearchRequest, where: list[str], params: list) -> SearchResult:
         base = "FROM documents d" + (" WHERE " + " AND ".join(where) if where else "")
-        order = "d.published IS NULL, d.published DESC, d.ingested_at DESC"
+        order = _BY_PRIORITY if request.sort == "priority" else _BY_DATE
         rows = self._db.execute(
             f"SELECT d.id, d.title, d.source, d.published, d.record, d.text {base} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, request.size, request.offset],
@@ -240,6 +277,41 @@ class EmbeddedIndex(DocumentIndex):
         best = np.argsort(-similarity)[:size]
         return [_hit(rows[i], round(float(similarity[i]), 4), plain_snippet(rows[i][5])) for i in best]
 
+    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
+        review = {"reviewed_by": reviewer, "reviewed_at": when.isoformat()}
+        try:
+            with self._lock:
+                # one statement: of two analysts reviewing at once, exactly one gets the row
+                cursor = self._db.execute(
+                    "UPDATE documents SET reviewed_by = ?, reviewed_at = ?, record = json_set(record, '$.review', json(?))"
+                    " WHERE id = ? AND reviewed_at IS NULL",
+                    (reviewer, review["reviewed_at"], json.dumps(review), doc_id),
+                )
+                if cursor.rowcount == 1:
+                    return ReviewOutcome(review, newly_reviewed=True)
+                row = self._db.execute("SELECT reviewed_by, reviewed_at FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        except sqlite3.Error as exc:
+            raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
+        if row is None:
+            return None
+        return ReviewOutcome({"reviewed_by": row[0], "reviewed_at": row[1]}, newly_reviewed=False)
+
+    def known_entity_keys(self, pairs: Iterable[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]:
+        pairs = set(pairs)
+        if not pairs:
+            return set()
+        found: set[tuple[str, str]] = set()
+        with self._lock:
+            for label in {label for label, _ in pairs}:
+                keys = [key for l, key in pairs if l == label]
+                rows = self._db.execute(
+                    "SELECT DISTINCT e.key FROM doc_entities e JOIN documents d ON d.rowid = e.doc_rowid"
+                    f" WHERE e.label = ? AND e.key IN ({', '.join('?' for _ in keys)}) AND d.id != ?",
+                    [label, *keys, exclude_id or ""],
+                ).fetchall()
+                found |= {(label, row[0]) for row in rows}
+        return found
+
     def health(self) -> BackendHealth:
         try:
             documents = self.count()
@@ -271,18 +343,17 @@ def _filter_clauses(request: SearchRequest) -> tuple[list[str], list]:
     if request.published_to:
         where.append("d.published <= ?")
         params.append(request.published_to.isoformat())
+    if request.reviewed is not None:
+        where.append("d.reviewed_at IS NOT NULL" if request.reviewed else "d.reviewed_at IS NULL")
+    if request.reliability:
+        where.append(f"d.reliability IN ({', '.join('?' for _ in request.reliability)})")
+        params += list(request.reliability)
+    if request.credibility:
+        where.append(f"d.credibility IN ({', '.join('?' for _ in request.credibility)})")
+        params += list(request.credibility)
     return where, params
 
 
 def _hit(row: tuple, score: float | None, snippet: str) -> SearchHit:
     """A hit from a row that starts (id, title, source, published, record)."""
-    doc_id, title, source, published, record = row[:5]
-    return SearchHit(
-        id=doc_id,
-        title=title,
-        source=source,
-        published=date.fromisoformat(published) if published else None,
-        domains=predicted_domains(json.loads(record)),
-        score=score,
-        snippet=snippet,
-    )
+    return hit_from_record(json.loads(row[4]), score, snippet)

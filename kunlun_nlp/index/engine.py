@@ -10,17 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import datetime
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
-from elasticsearch.helpers import streaming_bulk
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch.helpers import scan, streaming_bulk
 
 from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.domains import DOMAIN_LABELS
-from kunlun_nlp.index.base import BackendHealth, DocumentIndex, IndexUnavailableError, IndexWriteReport
+from kunlun_nlp.index.base import (
+    BackendHealth,
+    DocumentIndex,
+    IndexUnavailableError,
+    IndexWriteReport,
+    ReviewOutcome,
+)
 from kunlun_nlp.normalize import entity_key, normalize_entity
-from kunlun_nlp.records import predicted_domains, tagged_from_record, tagged_to_record
+from kunlun_nlp.records import hit_from_record, tagged_from_record, tagged_to_record
 from kunlun_nlp.search.request import FACET_ENTITY_LABELS, SearchRequest
 from kunlun_nlp.search.results import (
     MATCH_END,
@@ -33,7 +39,7 @@ from kunlun_nlp.search.results import (
     render_snippet,
 )
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: triage fields (priority, grade, cases, review)
 EMBEDDING_DIMS = 384
 _KEYWORD = {"type": "keyword"}
 _ENGLISH_TEXT = {"type": "text", "analyzer": "english"}
@@ -54,6 +60,18 @@ MAPPINGS: dict[str, Any] = {
         "subtypes": {"properties": {"label": _KEYWORD, "score": {"type": "float"}}},
         "evidence": {"type": "object", "enabled": False},
         "model": _KEYWORD,
+        "grade": _KEYWORD,
+        "reliability": _KEYWORD,
+        "credibility": {"type": "integer"},
+        "cases": {"type": "object", "enabled": False},
+        "priority": {
+            "properties": {
+                "score": {"type": "integer"},
+                "reasons": {"type": "text", "index": False},
+                "factors": {"type": "object", "enabled": False},
+            }
+        },
+        "review": {"properties": {"reviewed_by": _KEYWORD, "reviewed_at": {"type": "date"}}},
         "entities": {
             "type": "nested",  # label and value must match within one entity
             "properties": {
@@ -75,7 +93,7 @@ MAPPINGS: dict[str, Any] = {
         },
     },
 }
-_HIT_FIELDS = ["id", "title", "source", "published", "predicted"]
+_HIT_FIELDS = ["id", "title", "source", "published", "predicted", "priority", "grade", "review"]
 _SNIPPET_CHARS = 180
 
 
@@ -101,13 +119,37 @@ class SearchEngineIndex(DocumentIndex):
             return
         with _engine_errors(self.url):
             if not self.client.indices.exists_alias(name=self.alias):
-                self.client.indices.create(
-                    index=self.versioned_name,
-                    settings={"number_of_shards": 1, "number_of_replicas": self.replicas},
-                    mappings=MAPPINGS,
-                    aliases={self.alias: {"is_write_index": True}},
-                )
+                self._create(self.versioned_name, alias=True)
+            else:
+                current = list(self.client.indices.get_alias(name=self.alias))
+                if current != [self.versioned_name]:
+                    self._migrate(current)
         self._ready = True
+
+    def _create(self, name: str, *, alias: bool) -> None:
+        self.client.indices.create(
+            index=name,
+            settings={"number_of_shards": 1, "number_of_replicas": self.replicas},
+            mappings=MAPPINGS,
+            aliases={self.alias: {"is_write_index": True}} if alias else None,
+        )
+
+    def _migrate(self, old: list[str]) -> None:
+        """Zero-downtime reindex: build the new version beside the old, then swap the alias in one step."""
+        self._create(self.versioned_name, alias=False)
+        # client-side scan + bulk: works on every node, with or without the server's reindex module
+        copies = (
+            {"_op_type": "index", "_index": self.versioned_name, "_id": d["_id"], "_source": d["_source"]}
+            for d in scan(self.client, index=self.alias, query={"query": {"match_all": {}}})
+        )
+        for _ in streaming_bulk(self.client, copies, chunk_size=200):
+            pass
+        self.client.indices.refresh(index=self.versioned_name)
+        actions = [{"remove": {"index": name, "alias": self.alias}} for name in old]
+        actions.append({"add": {"index": self.versioned_name, "alias": self.alias, "is_write_index": True}})
+        self.client.indices.update_aliases(actions=actions)
+        for name in old:
+            self.client.indices.delete(index=name)
 
     def drop(self) -> None:
         """Delete the alias and every version behind it (tests and re-creation)."""
@@ -121,10 +163,13 @@ class SearchEngineIndex(DocumentIndex):
 
     def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
         self.ensure_index()
-        actions = (
-            {"_op_type": "index", "_index": self.alias, "_id": record["id"], "_source": record}
-            for record in map(tagged_to_record, documents)
-        )
+        records = [tagged_to_record(t) for t in documents]
+        for record in records:
+            grade = record.get("grade") or ""
+            record["reliability"] = grade[:1] or None
+            record["credibility"] = int(grade[1:]) if grade[1:] else None
+        self._keep_reviews(records)
+        actions = ({"_op_type": "index", "_index": self.alias, "_id": r["id"], "_source": r} for r in records)
         indexed, failed = 0, {}
         with _engine_errors(self.url):
             for ok, item in streaming_bulk(
@@ -136,6 +181,66 @@ class SearchEngineIndex(DocumentIndex):
                 else:
                     failed[result.get("_id", "?")] = str(result.get("error", "unknown error"))
         return IndexWriteReport(indexed=indexed, failed=failed)
+
+    def _keep_reviews(self, records: list[dict[str, Any]]) -> None:
+        """Re-ingesting a reviewed report does not put it back on the triage queue."""
+        if not records:
+            return
+        with _engine_errors(self.url):
+            found = self.client.mget(index=self.alias, ids=[r["id"] for r in records], source_includes=["review"])
+        reviews = {d["_id"]: d["_source"].get("review") for d in found["docs"] if d.get("found")}
+        for record in records:
+            if not record.get("review") and reviews.get(record["id"]):
+                record["review"] = reviews[record["id"]]
+
+    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
+        self.ensure_index()
+        review = {"reviewed_by": reviewer, "reviewed_at": when.isoformat()}
+        with _engine_errors(self.url):
+            for _ in range(3):
+                try:
+                    current = self.client.get(index=self.alias, id=doc_id, source_includes=["review"])
+                except NotFoundError:
+                    return None
+                if current["_source"].get("review"):
+                    return ReviewOutcome(current["_source"]["review"], newly_reviewed=False)
+                try:
+                    # optimistic concurrency: the write fails if anyone changed the report since the read
+                    self.client.update(
+                        index=current["_index"],
+                        id=doc_id,
+                        doc={"review": review},
+                        if_seq_no=current["_seq_no"],
+                        if_primary_term=current["_primary_term"],
+                        refresh="wait_for",
+                    )
+                    return ReviewOutcome(review, newly_reviewed=True)
+                except ConflictError:
+                    continue  # read again: most likely another analyst reviewed it first
+        raise IndexUnavailableError(f"search engine at {self.url}: report {doc_id} kept changing while being reviewed")
+
+    def known_entity_keys(self, pairs: Iterable[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]:
+        pairs = set(pairs)
+        if not pairs:
+            return set()
+        self.ensure_index()
+        labels = sorted({label for label, _ in pairs})
+        aggs = {
+            label: {
+                "filter": {"term": {"entities.label": label}},
+                "aggs": {"keys": {"terms": {"field": "entities.key", "include": sorted(k for l, k in pairs if l == label), "size": len(pairs)}}},
+            }
+            for label in labels
+        }
+        query: dict[str, Any] = {"bool": {"must_not": [{"ids": {"values": [exclude_id]}}] if exclude_id else []}}
+        with _engine_errors(self.url):
+            response = self.client.search(
+                index=self.alias, size=0, query=query, aggs={"entities": {"nested": {"path": "entities"}, "aggs": aggs}}
+            )
+        found = set()
+        for label in labels:
+            found |= {(label, b["key"]) for b in response["aggregations"]["entities"][label]["keys"]["buckets"]}
+        return found
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -243,6 +348,13 @@ def build_search_body(request: SearchRequest) -> dict[str, Any]:
         if request.published_to:
             bounds["lte"] = request.published_to.isoformat()
         filters.append({"range": {"published": bounds}})
+    if request.reviewed is not None:
+        reviewed = {"exists": {"field": "review.reviewed_at"}}
+        filters.append(reviewed if request.reviewed else {"bool": {"must_not": reviewed}})
+    if request.reliability:
+        filters.append({"terms": {"reliability": list(request.reliability)}})
+    if request.credibility:
+        filters.append({"terms": {"credibility": list(request.credibility)}})
 
     body: dict[str, Any] = {
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
@@ -252,11 +364,11 @@ def build_search_body(request: SearchRequest) -> dict[str, Any]:
         "source_includes": [*_HIT_FIELDS, "text"],
         "aggs": _facet_aggregations(request.facet_size),
     }
-    if request.sort == "date" or request.query.is_empty:
-        body["sort"] = [
-            {"published": {"order": "desc", "missing": "_last"}},
-            {"ingested_at": {"order": "desc"}},
-        ]
+    by_date = [{"published": {"order": "desc", "missing": "_last"}}, {"ingested_at": {"order": "desc"}}]
+    if request.sort == "priority":
+        body["sort"] = [{"priority.score": {"order": "desc", "missing": "_last"}}, *by_date]
+    elif request.sort == "date" or request.query.is_empty:
+        body["sort"] = by_date
     if not request.query.is_empty:
         body["highlight"] = {
             "pre_tags": [MATCH_START],
@@ -306,16 +418,7 @@ def _facets(aggregations: dict[str, Any]) -> Facets:
 
 
 def _hit(hit: dict[str, Any], score: float | None, snippet: str) -> SearchHit:
-    source = hit["_source"]
-    return SearchHit(
-        id=source["id"],
-        title=source.get("title") or "",
-        source=source.get("source") or "",
-        published=date.fromisoformat(source["published"]) if source.get("published") else None,
-        domains=predicted_domains(source),
-        score=round(float(score), 4) if score is not None else None,
-        snippet=snippet,
-    )
+    return hit_from_record(hit["_source"], round(float(score), 4) if score is not None else None, snippet)
 
 
 @contextmanager

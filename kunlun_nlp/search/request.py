@@ -18,6 +18,7 @@ MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # page * size may not reach past this (the engine's default window)
 MAX_QUERY_CHARS = 1_000
 FACET_ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT")
+SORTS: tuple[str, ...] = ("relevance", "date", "priority")
 
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -72,7 +73,10 @@ class SearchRequest:
     sources: tuple[str, ...] = ()  # any of these
     published_from: date | None = None
     published_to: date | None = None
-    sort: Literal["relevance", "date"] = "relevance"
+    reviewed: bool | None = None  # None: either; False: the triage queue
+    reliability: tuple[str, ...] = ()  # any of these source grades A-F
+    credibility: tuple[int, ...] = ()  # any of these information grades 1-6
+    sort: Literal["relevance", "date", "priority"] = "relevance"
     page: int = 1
     size: int = 10
     facet_size: int = 10
@@ -84,8 +88,14 @@ class SearchRequest:
         unknown = [d for d in self.domains if d not in DOMAIN_LABELS]
         if unknown:
             raise InvalidSearchRequest(f"unknown domain {unknown[0]!r}; expected one of {', '.join(DOMAIN_LABELS)}")
-        if self.sort not in ("relevance", "date"):
-            raise InvalidSearchRequest("sort must be 'relevance' or 'date'")
+        if self.sort not in SORTS:
+            raise InvalidSearchRequest(f"sort must be one of {', '.join(SORTS)}")
+        bad = [r for r in self.reliability if r not in "ABCDEF" or len(r) != 1]
+        if bad:
+            raise InvalidSearchRequest(f"reliability {bad[0]!r} is not a grade A-F")
+        bad_credibility = [c for c in self.credibility if not 1 <= c <= 6]
+        if bad_credibility:
+            raise InvalidSearchRequest(f"credibility {bad_credibility[0]} is not a grade 1-6")
         if self.page < 1:
             raise InvalidSearchRequest("page starts at 1")
         if not 1 <= self.size <= MAX_PAGE_SIZE:

@@ -24,6 +24,10 @@ class SearchHit:
     domains: list[DomainScore]
     score: float | None
     snippet: str
+    priority: int | None = None
+    priority_reasons: list[str] = field(default_factory=list)
+    grade: str | None = None
+    reviewed_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Triage: case cards (what happened) and a priority with reasons (what to read first)."""

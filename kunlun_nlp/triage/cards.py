@@ -1,0 +1,174 @@
+"""Case cards: the enforcement events a report describes, from its sentences and entities.
+
+Rules, not a trained model: a sentence that names an enforcement action (seized, arrested,
+charged...) opens a card for that action, filled with the entities of that sentence; a sentence
+without an action lends its goods, amounts and places to the card just before it in the same
+paragraph ("They found 3 tonnes of gutter oil"). A round-up that reports many cases gives many
+cards.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from kunlun_nlp.document import Entity
+from kunlun_nlp.sentences import sentence_spans
+from kunlun_nlp.triage.dates import resolve_date
+
+ACTIONS: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in (
+        ("conviction", r"\b(convict\w*|sentenc\w*|plead\w* guilty|pled guilty|jailed|imprison\w*|found guilty)\b"),
+        ("charge", r"\b(charged|charges?|indict\w*|prosecut\w*|booked|FIR|arraign\w*)\b"),
+        ("arrest", r"\b(arrest\w*|detain\w*|apprehend\w*|custody|nabbed)\b"),
+        ("raid", r"\b(raid\w*|swoop\w*|stormed|crackdown)\b"),
+        ("seizure", r"\b(seiz\w*|confiscat\w*|impound\w*|intercept\w*|haul|destroyed)\b"),
+        ("closure", r"\b(shut down|shut|closed down|sealed|revoked|closure|suspended)\b"),
+        ("recall", r"\brecall\w*\b"),
+        ("warning", r"\b(warn\w*|advisory|alert)\b"),
+        ("inspection", r"\b(inspected|inspecting|inspections?|spot checks?|sampled|sampling|tested)\b"),
+    )
+)
+AGENCY_PATTERN = re.compile(
+    r"\b(police|customs|ministry|administration|bureau|department|agency|authority|office|court|"
+    r"procuratorate|prosecutor\w*|commission|board|inspectorate|directorate|council|service|force|"
+    r"guard|unit|attorney|FDA|NAFDAC|Europol|Interpol|INTERPOL|EUROPOL|government|regulator|"
+    r"tribunal|MHRA|EPA|CBP|HSI|DOJ|FBI|SAMR)\b",
+    re.IGNORECASE,
+)
+_SPOKESPERSON = re.compile(r"\b(said|says|told|spokes\w*|director|officer|inspector|commissioner|minister|judge|chief|head)\b", re.I)
+_WHAT = ("PRODUCT", "SUBSTANCE", "QUANTITY", "MONEY")
+
+
+@dataclass
+class Party:
+    name: str
+    role: str  # suspect, victim, agency, other
+
+
+@dataclass
+class CaseCard:
+    action: str
+    products: list[str] = field(default_factory=list)
+    substances: list[str] = field(default_factory=list)
+    quantities: list[str] = field(default_factory=list)
+    money: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    organisations: list[Party] = field(default_factory=list)
+    persons: list[Party] = field(default_factory=list)
+    date: date | None = None
+    date_text: str | None = None
+    quantity_details: list[dict] = field(default_factory=list)
+    money_details: list[dict] = field(default_factory=list)
+    place_details: list[dict] = field(default_factory=list)
+
+    def has_what(self) -> bool:
+        return bool(self.products or self.substances or self.quantities or self.money)
+
+
+def build_cards(text: str, entities: list[Entity], published: date | None) -> list[CaseCard]:
+    cards: list[CaseCard] = []
+    previous_end = 0
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        inside = [e for e in entities if start <= e.start < end]
+        actions = _actions(sentence)
+        new_paragraph = "\n" in text[previous_end:start]
+        previous_end = end
+        if not actions:
+            # goods and amounts named right after an action belong to it ("They found 3 t of oil")
+            if cards and not new_paragraph and any(e.label in _WHAT for e in inside):
+                _fill(cards[-1], inside, sentence, published)
+            continue
+        for action in actions:
+            card = CaseCard(action=action)
+            _fill(card, inside, sentence, published)
+            cards.append(card)
+    return _merge_repeats(cards)
+
+
+def _actions(sentence: str) -> list[str]:
+    """Actions named in a sentence, in the order of ACTIONS; "seized ... and arrested" gives two."""
+    found = [name for name, pattern in ACTIONS if pattern.search(sentence)]
+    if "conviction" in found and "charge" in found:
+        found.remove("charge")  # "was charged and convicted": the conviction is the news
+    return found[:2]
+
+
+def _fill(card: CaseCard, entities: list[Entity], sentence: str, published: date | None) -> None:
+    enforcement = card.action in ("seizure", "arrest", "raid", "charge", "conviction", "closure")
+    for entity in entities:
+        value = entity.text
+        if entity.label == "PRODUCT":
+            _add(card.products, value)
+        elif entity.label == "SUBSTANCE":
+            _add(card.substances, value)
+        elif entity.label == "QUANTITY":
+            if _add(card.quantities, value):
+                card.quantity_details.append(entity.details or {})
+        elif entity.label == "MONEY":
+            if _add(card.money, value):
+                card.money_details.append(entity.details or {})
+        elif entity.label == "LOC":
+            if _add(card.places, value):
+                card.place_details.append(entity.details or {})
+        elif entity.label == "ORG" and value not in [p.name for p in card.organisations]:
+            role = "agency" if AGENCY_PATTERN.search(value) else ("suspect" if enforcement else "other")
+            card.organisations.append(Party(value, role))
+        elif entity.label == "PERSON" and value not in [p.name for p in card.persons]:
+            before = sentence[: max(0, sentence.find(value))][-40:] + sentence[sentence.find(value) + len(value) :][:20]
+            role = "agency" if _SPOKESPERSON.search(before) else ("suspect" if enforcement else "other")
+            card.persons.append(Party(value, role))
+        elif entity.label == "DATE" and card.date is None:
+            resolved = resolve_date(value, published)
+            if resolved is not None:
+                card.date, card.date_text = resolved, value
+
+
+def _add(values: list[str], value: str) -> bool:
+    if value in values:
+        return False
+    values.append(value)
+    return True
+
+
+def _merge_repeats(cards: list[CaseCard]) -> list[CaseCard]:
+    """A later card of the same action that adds no new goods or amounts restates the earlier one."""
+    merged: list[CaseCard] = []
+    for card in cards:
+        same = next((c for c in reversed(merged) if c.action == card.action), None)
+        if same is not None and not (set(card.products + card.substances + card.quantities) - set(same.products + same.substances + same.quantities)):
+            for values, details, into, into_details in (
+                (card.places, card.place_details, same.places, same.place_details),
+                (card.money, card.money_details, same.money, same.money_details),
+            ):
+                for value, detail in zip(values, details):
+                    if _add(into, value):
+                        into_details.append(detail)
+            for party in card.organisations:
+                if party.name not in [p.name for p in same.organisations]:
+                    same.organisations.append(party)
+            for party in card.persons:
+                if party.name not in [p.name for p in same.persons]:
+                    same.persons.append(party)
+            same.date, same.date_text = same.date or card.date, same.date_text or card.date_text
+            continue
+        merged.append(card)
+    return merged
+
+
+def card_to_record(card: CaseCard) -> dict:
+    return {
+        "action": card.action,
+        "products": card.products,
+        "substances": card.substances,
+        "quantities": [{"text": t, **d} for t, d in zip(card.quantities, card.quantity_details)],
+        "money": [{"text": t, **d} for t, d in zip(card.money, card.money_details)],
+        "places": [{"text": t, **d} for t, d in zip(card.places, card.place_details)],
+        "organisations": [{"name": p.name, "role": p.role} for p in card.organisations],
+        "persons": [{"name": p.name, "role": p.role} for p in card.persons],
+        "date": card.date.isoformat() if card.date else None,
+        "date_text": card.date_text,
+    }
