@@ -35,9 +35,11 @@ AGENCY_PATTERN = re.compile(
     r"\b(police|customs|ministry|administration|bureau|department|agency|authority|office|court|"
     r"procuratorate|prosecutor\w*|commission|board|inspectorate|directorate|council|service|force|"
     r"guard|unit|attorney|FDA|NAFDAC|Europol|Interpol|INTERPOL|EUROPOL|government|regulator|"
-    r"tribunal|MHRA|EPA|CBP|HSI|DOJ|FBI|SAMR)\b",
+    r"tribunal|MHRA|EPA|CBP|HSI|DOJ|FBI|SAMR|HMRC|Trading Standards|DCP|ACP|SP|IPS)\b",
     re.IGNORECASE,
 )
+# News outlets quoted as sources are neither agencies nor suspects.
+MEDIA_PATTERN = re.compile(r"\b(press|news|daily|times|post|herald|tribune|xinhua|reuters|afp|bernama|pti|ians|agency france)\b", re.I)
 _SPOKESPERSON = re.compile(r"\b(said|says|told|spokes\w*|director|officer|inspector|commissioner|minister|judge|chief|head)\b", re.I)
 _WHAT = ("PRODUCT", "SUBSTANCE", "QUANTITY", "MONEY")
 
@@ -115,7 +117,12 @@ def _fill(card: CaseCard, entities: list[Entity], sentence: str, published: date
             if _add(card.places, value):
                 card.place_details.append(entity.details or {})
         elif entity.label == "ORG" and value not in [p.name for p in card.organisations]:
-            role = "agency" if AGENCY_PATTERN.search(value) else ("suspect" if enforcement else "other")
+            if MEDIA_PATTERN.search(value):
+                role = "other"
+            elif AGENCY_PATTERN.search(value):
+                role = "agency"
+            else:
+                role = "suspect" if enforcement else "other"
             card.organisations.append(Party(value, role))
         elif entity.label == "PERSON" and value not in [p.name for p in card.persons]:
             before = sentence[: max(0, sentence.find(value))][-40:] + sentence[sentence.find(value) + len(value) :][:20]

@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index.base import DocumentIndex, IndexUnavailableError
 from kunlun_nlp.normalize import entity_key
-from kunlun_nlp.triage.cards import AGENCY_PATTERN
+from kunlun_nlp.triage.cards import AGENCY_PATTERN, MEDIA_PATTERN
 from kunlun_nlp.triage.grading import SourceGrade, default_grade
 from kunlun_nlp.triage.priority import PriorityScorer
 
@@ -29,7 +29,7 @@ class Triager:
         return [self._one(t, index, today) for t in tagged]
 
     def _one(self, tagged: TaggedDocument, index: DocumentIndex | None, today: date) -> TaggedDocument:
-        firms = {entity_key(e.normalized): e.normalized for e in tagged.entities if e.label == "ORG" and not AGENCY_PATTERN.search(e.text)}
+        firms = {entity_key(e.normalized): e.normalized for e in tagged.entities if e.label == "ORG" and not AGENCY_PATTERN.search(e.text) and not MEDIA_PATTERN.search(e.text)}
         products = {entity_key(e.normalized): e.normalized for e in tagged.entities if e.label == "PRODUCT"}
         pairs = {("ORG", k) for k in firms} | {("PRODUCT", k) for k in products}
         novelty_checked = index is not None
