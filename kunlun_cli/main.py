@@ -158,9 +158,7 @@ def run_search(args: argparse.Namespace) -> int:
     service = _service(args)
     result = service.index.search(request)
     if args.json:
-        from dataclasses import asdict
-
-        print(json.dumps(asdict(result), default=str, ensure_ascii=False, indent=2))
+        _print_json(result)
         return EXIT_OK
     print(f"{result.total} document(s) match; page {result.page}")
     for hit in result.hits:
@@ -174,6 +172,12 @@ def run_search(args: argparse.Namespace) -> int:
         if values:
             print(f"top {label}: " + ", ".join(f"{f.value} ({f.count})" for f in values[:5]))
     return EXIT_OK
+
+
+def _print_json(result) -> None:
+    from dataclasses import asdict
+
+    print(json.dumps(asdict(result), default=str, ensure_ascii=False, indent=2))
 
 
 # -- triage --------------------------------------------------------------------------------------
@@ -206,9 +210,7 @@ def run_triage(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     result = service.index.search(request)
     if args.json:
-        from dataclasses import asdict
-
-        print(json.dumps(asdict(result), default=str, ensure_ascii=False, indent=2))
+        _print_json(result)
         return EXIT_OK
     print(f"{result.total} report(s) waiting for review")
     for hit in result.hits:

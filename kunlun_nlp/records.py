@@ -24,18 +24,7 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
         "domains": [d.label for d in tagged.domains],
         "domain_scores": {s.label: s.score for s in tagged.domain_scores},
         "predicted": [{"label": d.label, "score": d.score} for d in tagged.domains],
-        "entities": [
-            {
-                "label": e.label,
-                "text": e.text,
-                "start": e.start,
-                "end": e.end,
-                "normalized": e.normalized,
-                "key": entity_key(e.normalized),
-                "details": e.details,
-            }
-            for e in tagged.entities
-        ],
+        "entities": [{**_entity_fields(e), "key": entity_key(e.normalized), "details": e.details} for e in tagged.entities],
         "embedding": list(tagged.embedding),
         "subtypes": [{"label": d.label, "score": d.score} for d in tagged.subtypes],
         "evidence": tagged.evidence,
@@ -92,17 +81,7 @@ def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
         "evidence": tagged.evidence,
         "priority": {k: tagged.priority[k] for k in ("score", "reasons")} if tagged.priority else None,
         "cases": tagged.cases,
-        "entities": [
-            {
-                "label": e.label,
-                "text": e.text,
-                "start": e.start,
-                "end": e.end,
-                "normalized": e.normalized,
-                **({"details": e.details} if e.details else {}),
-            }
-            for e in tagged.entities
-        ],
+        "entities": [{**_entity_fields(e), **({"details": e.details} if e.details else {})} for e in tagged.entities],
     }
 
 
@@ -122,3 +101,13 @@ def hit_from_record(record: dict[str, Any], score: float | None, snippet: str) -
         grade=record.get("grade"),
         reviewed_by=(record.get("review") or {}).get("reviewed_by"),
     )
+
+
+def _entity_fields(entity: Entity) -> dict[str, Any]:
+    return {
+        "label": entity.label,
+        "text": entity.text,
+        "start": entity.start,
+        "end": entity.end,
+        "normalized": entity.normalized,
+    }

@@ -24,7 +24,13 @@ from kunlun_nlp.encoder import default_model_dir
 from kunlun_nlp.models import SHIPPED_MODELS_DIR
 from training.corpus import SUBTYPE_LABELS
 from training.datasets import LabeledExample, load_training_sets, split_train_dev
-from training.train_classifier import ClassifierTrainingConfig, document_text, export_onnx, train_classifier
+from training.train_classifier import (
+    ClassifierTrainingConfig,
+    document_text,
+    export_onnx,
+    macro_f1,
+    train_classifier,
+)
 
 ENCODER_FILE = "encoder.onnx"
 
@@ -127,18 +133,10 @@ def _compare_int8(model, work: Path, dev: list[LabeledExample], thresholds: dict
         "documents": len(sample),
         "embedding_cosine_mean": round(float(np.mean(cosines)), 4),
         "embedding_cosine_min": round(float(np.min(cosines)), 4),
-        "dev_macro_f1_fp32": round(_macro_f1(np.array(fp32_f1_pred), gold), 4),
-        "dev_macro_f1_int8": round(_macro_f1(np.array(int8_f1_pred), gold), 4),
+        "dev_macro_f1_fp32": round(macro_f1(np.array(fp32_f1_pred), gold), 4),
+        "dev_macro_f1_int8": round(macro_f1(np.array(int8_f1_pred), gold), 4),
         "decisions_changed": int((np.array(fp32_f1_pred) != np.array(int8_f1_pred)).sum()),
     }
-
-
-def _macro_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
-    scores = []
-    for column in range(gold.shape[1]):
-        tp = int((predicted[:, column] & gold[:, column]).sum())
-        scores.append(2 * tp / max(1, int(predicted[:, column].sum()) + int(gold[:, column].sum())))
-    return float(np.mean(scores))
 
 
 def _data_summary(sets: dict[str, list[LabeledExample]], train, dev) -> dict[str, Any]:
@@ -167,7 +165,7 @@ def model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
     ner = metrics["ner"]
     ner_rows = "\n".join(
         f"| {label} | {m.get('precision', 0):.3f} | {m.get('recall', 0):.3f} | {m.get('f1', 0):.3f} |"
-        for label, m in (ner.get("dev_per_label") or {}).items()
+        for label, m in ner["dev"]["by_span"].items()
     )
     return f"""# Kunlun NLP model {manifest['version']}
 

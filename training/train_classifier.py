@@ -177,14 +177,14 @@ def train_classifier(
             schedule.step()
             total += float(loss.detach()) * len(docs)
         probabilities, _ = predict_probabilities(model, dev_data)
-        dev_f1 = _macro_f1(probabilities >= 0.5, dev_data.domains.numpy() > 0.5)
+        dev_f1 = macro_f1(probabilities >= 0.5, dev_data.domains.numpy() > 0.5)
         history.append({"epoch": epoch, "train_loss": total / len(order), "dev_macro_f1_at_0.5": dev_f1})
         log(f"epoch {epoch}: loss {total / len(order):.4f}, dev macro-F1 at 0.5 {dev_f1:.3f} ({time.monotonic() - started:.0f}s)")
 
     domain_probabilities, subtype_probabilities = predict_probabilities(model, dev_data)
     domain_thresholds = best_thresholds(domain_probabilities, dev_data.domains.numpy())
     subtype_thresholds = best_thresholds(subtype_probabilities, dev_data.subtypes.numpy())
-    dev_f1 = _macro_f1(domain_probabilities >= np.array(domain_thresholds), dev_data.domains.numpy() > 0.5)
+    dev_f1 = macro_f1(domain_probabilities >= np.array(domain_thresholds), dev_data.domains.numpy() > 0.5)
     report = {
         "config": config.__dict__,
         "history": history,
@@ -199,7 +199,7 @@ def train_classifier(
     return model.eval(), report
 
 
-def _macro_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
+def macro_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
     scores = []
     for column in range(gold.shape[1]):
         tp = int((predicted[:, column] & gold[:, column]).sum())
