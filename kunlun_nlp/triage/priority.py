@@ -170,7 +170,10 @@ def _band(value: float, bands: list[list[float]]) -> float:
 
 
 def _format_mass(kilograms: float) -> str:
-    return f"{kilograms / 1000:,.3g} t" if kilograms >= 1000 else f"{kilograms:,.0f} kg"
+    if kilograms < 1000:
+        return f"{kilograms:,.0f} kg"
+    tonnes = kilograms / 1000
+    return f"{tonnes:,.0f} t" if tonnes >= 100 else f"{tonnes:.3g} t"
 
 
 def _format_amount(usd: float) -> str:
