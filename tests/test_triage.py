@@ -163,6 +163,10 @@ def test_priority_scale_bands_quantity_and_money():
     big = _score(big_text, entities=_entities(big_text, [("40 tonnes", "QUANTITY")]))
     small = _score(small_text, entities=_entities(small_text, [("40 kg", "QUANTITY")]))
     assert big.score > small.score
+    assert "40 t seized or involved" in big.reasons and "40 kg seized or involved" not in small.reasons  # below the bands
+    huge_text = "Seized 1,160 tonnes."
+    huge = _score(huge_text, entities=_entities(huge_text, [("1,160 tonnes", "QUANTITY")]))
+    assert "1,160 t seized or involved" in huge.reasons
     money_text = "Goods worth RMB 30 million."
     money = _score(money_text, entities=_entities(money_text, [("RMB 30 million", "MONEY")]))
     assert any(r.startswith("about US$4.2 million") for r in money.reasons)
