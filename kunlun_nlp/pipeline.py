@@ -7,8 +7,6 @@ entity offsets are into `document.text` alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from itertools import islice
 
 from kunlun_nlp.classifier import TrainedDomainClassifier, ZeroShotDomainClassifier
 from kunlun_nlp.document import Document, TaggedDocument
@@ -72,11 +70,6 @@ class TaggingPipeline:
                 )
             )
         return tagged
-
-    def tag_stream(self, documents: Iterable[Document]) -> Iterator[TaggedDocument]:
-        iterator = iter(documents)
-        while batch := list(islice(iterator, self.batch_size)):
-            yield from self.tag(batch)
 
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self.encoder.encode_queries([text])[0]]

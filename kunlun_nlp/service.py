@@ -7,6 +7,7 @@ searches never loads them.
 from __future__ import annotations
 
 import threading
+from itertools import islice
 from datetime import datetime, timezone
 from collections.abc import Callable, Iterable, Iterator
 
@@ -61,13 +62,8 @@ class KunlunService:
         return self.triager.prioritise(tagged, index)
 
     def tag_stream(self, documents: Iterable[Document], *, index: DocumentIndex | None = None) -> Iterator[TaggedDocument]:
-        batch: list[Document] = []
-        for document in documents:
-            batch.append(document)
-            if len(batch) == self.pipeline.batch_size:
-                yield from self.tag(batch, index=index)
-                batch = []
-        if batch:
+        iterator, size = iter(documents), self.pipeline.batch_size
+        while batch := list(islice(iterator, size)):
             yield from self.tag(batch, index=index)
 
     def ingest(self, documents: list[Document]) -> list[TaggedDocument]:
