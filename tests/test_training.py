@@ -88,3 +88,14 @@ def test_evaluate_reports_model_and_baseline_with_png(trained_pipeline, tmp_path
     paths = write_report(report, tmp_path / "report")
     assert json.loads(paths[0].read_text())["domains"]["documents"] == 12
     assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_threshold_choice_weighs_each_dev_document_by_its_source_weight():
+    from training.train_classifier import best_thresholds
+
+    # one label: written documents favour a high cut; the real one (weight 3) sits low
+    probabilities = np.array([[0.9], [0.72], [0.62], [0.52], [0.33]])
+    gold = np.array([[1.0], [0.0], [0.0], [0.0], [1.0]])
+    assert 0.72 < best_thresholds(probabilities, gold)[0] <= 0.9  # F1 2/3 against 4/7 with all taken
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 3.0])
+    assert best_thresholds(probabilities, gold, weights)[0] <= 0.33  # weighted F1 8/11 against 2/5

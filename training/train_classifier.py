@@ -115,19 +115,26 @@ def predict_probabilities(model: BranchedEncoder, data: _Prepared) -> tuple[np.n
     return torch.cat(domain).numpy(), torch.cat(subtype).numpy()
 
 
-def best_thresholds(probabilities: np.ndarray, gold: np.ndarray) -> list[float]:
-    """Per label, the threshold with the best F1 on the dev split (ties: the one nearest 0.5)."""
+def best_thresholds(probabilities: np.ndarray, gold: np.ndarray, weights: np.ndarray | None = None) -> list[float]:
+    """Per label, the threshold with the best F1 on the dev split (ties: the one nearest 0.5).
+
+    With `weights`, each dev document counts as its source's loss weight, so real text (realtrain)
+    weighs more in the choice than written or weakly labeled text, as it does in training.
+    """
+    weights = np.ones(len(probabilities)) if weights is None else np.asarray(weights, dtype=float)
     thresholds = []
     for column in range(gold.shape[1]):
         best, best_key = 0.5, (-1.0, 0.0)
-        for candidate in np.arange(0.05, 0.96, 0.01):
+        positive = gold[:, column] > 0.5
+        # candidates rounded first, so the stored threshold makes exactly the choice that was scored
+        for candidate in np.round(np.arange(5, 96) / 100, 2):
             predicted = probabilities[:, column] >= candidate
-            positive = gold[:, column] > 0.5
-            tp = int((predicted & positive).sum())
-            f1 = 2 * tp / max(1, int(predicted.sum()) + int(positive.sum()))
+            tp = float(weights[predicted & positive].sum())
+            denominator = float(weights[predicted].sum() + weights[positive].sum())
+            f1 = 2 * tp / denominator if denominator else 0.0
             key = (round(f1, 6), -abs(candidate - 0.5))
             if key > best_key:
-                best, best_key = float(round(candidate, 2)), key
+                best, best_key = float(candidate), key
         thresholds.append(best)
     return thresholds
 
@@ -182,7 +189,8 @@ def train_classifier(
         log(f"epoch {epoch}: loss {total / len(order):.4f}, dev macro-F1 at 0.5 {dev_f1:.3f} ({time.monotonic() - started:.0f}s)")
 
     domain_probabilities, subtype_probabilities = predict_probabilities(model, dev_data)
-    domain_thresholds = best_thresholds(domain_probabilities, dev_data.domains.numpy())
+    # domains: real text weighs more in the choice; sub-types are annotated on written text only
+    domain_thresholds = best_thresholds(domain_probabilities, dev_data.domains.numpy(), dev_data.weights.numpy())
     subtype_thresholds = best_thresholds(subtype_probabilities, dev_data.subtypes.numpy())
     dev_f1 = macro_f1(domain_probabilities >= np.array(domain_thresholds), dev_data.domains.numpy() > 0.5)
     report = {
