@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kunlun_nlp.models import find_model  # noqa: E402
-from kunlun_nlp.pipeline import TaggingPipeline, classified_text  # noqa: E402
+from kunlun_nlp.pipeline import TaggingPipeline  # noqa: E402
+from kunlun_nlp.report_text import classified_text  # noqa: E402
 from kunlun_nlp.readers import Document, read_file  # noqa: E402
 
 REALTRAIN = ROOT.parent / "shared" / "data" / "realtrain" / "realtrain.jsonl"

@@ -13,6 +13,7 @@ from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.encoder import TextEncoder
 from kunlun_nlp.entities import EntityExtractor
 from kunlun_nlp.models import ZERO_SHOT, ModelVersion
+from kunlun_nlp.report_text import classified_text, report_body
 from kunlun_nlp.triage.cards import build_cards, card_to_record
 
 
@@ -50,7 +51,7 @@ class TaggingPipeline:
     def tag(self, documents: list[Document]) -> list[TaggedDocument]:
         if not documents:
             return []
-        entity_lists = self.extractor.extract([d.text for d in documents])
+        entity_lists = self.extractor.extract([report_body(d.text) for d in documents])
         texts = [classified_text(d) for d in documents]
         encoded = self.encoder.encode(texts)
         tagged = []
@@ -75,7 +76,3 @@ class TaggingPipeline:
         return [float(x) for x in self.encoder.encode_queries([text])[0]]
 
 
-def classified_text(document: Document) -> str:
-    if document.title and not document.text.lstrip().startswith(document.title):
-        return f"{document.title}\n{document.text}"
-    return document.text

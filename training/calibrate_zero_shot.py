@@ -18,7 +18,7 @@ import numpy as np
 from kunlun_nlp.classifier import DEFAULT_CONFIG, ZeroShotDomainClassifier
 from kunlun_nlp.domains import DOMAIN_LABELS
 from kunlun_nlp.encoder import TextEncoder
-from kunlun_nlp.pipeline import classified_text
+from kunlun_nlp.report_text import classified_text
 from training.labeled import read_labeled
 
 DEFAULT_TRAIN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "realtrain" / "realtrain.jsonl"

@@ -18,7 +18,8 @@ import numpy as np
 from kunlun_nlp.classifier import ZeroShotDomainClassifier
 from kunlun_nlp.domains import DOMAIN_LABELS
 from kunlun_nlp.entities import EntityExtractor
-from kunlun_nlp.pipeline import TaggingPipeline, classified_text
+from kunlun_nlp.pipeline import TaggingPipeline
+from kunlun_nlp.report_text import classified_text, report_body
 from training.entity_metrics import entity_metrics, span_metrics
 from training.labeled import LabeledDocument
 
@@ -53,7 +54,7 @@ def evaluate(examples: list[LabeledDocument], *, pipeline: TaggingPipeline, name
     texts = [classified_text(d) for d in documents]
     encoded = pipeline.encoder.encode(texts)
     predicted = [frozenset(d.label for d in pipeline.classifier.predict(enc, text).predicted) for enc, text in zip(encoded, texts)]
-    entities = pipeline.extractor.extract([d.text for d in documents])
+    entities = pipeline.extractor.extract([report_body(d.text) for d in documents])
     gold_domains = [e.domains for e in examples]
     gold_entities = [e.entities for e in examples]
     report: dict[str, Any] = {

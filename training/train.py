@@ -22,11 +22,11 @@ import numpy as np
 from kunlun_nlp.domains import DOMAIN_LABELS
 from kunlun_nlp.encoder import default_model_dir
 from kunlun_nlp.models import SHIPPED_MODELS_DIR
+from kunlun_nlp.report_text import classified_text
 from training.corpus import SUBTYPE_LABELS
 from training.datasets import LabeledExample, load_training_sets, split_train_dev
 from training.train_classifier import (
     ClassifierTrainingConfig,
-    document_text,
     export_onnx,
     macro_f1,
     train_classifier,
@@ -113,7 +113,7 @@ def _compare_int8(model, work: Path, dev: list[LabeledExample], thresholds: dict
     from kunlun_nlp.onnx_encoder import BranchEncoder
 
     sample = dev[:: max(1, len(dev) // 120)][:120]  # spread over the split, which is grouped by source and labels
-    texts = [document_text(e) for e in sample]
+    texts = [classified_text(e) for e in sample]
     encoder = BranchEncoder(work / ENCODER_FILE, work / "tokenizer.json")
     quantised = encoder.encode(texts)
     chunker = encoder.chunker

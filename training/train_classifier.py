@@ -20,6 +20,7 @@ import torch
 from kunlun_nlp.chunking import Chunker, length_sorted_batches
 from kunlun_nlp.domains import DOMAIN_LABELS
 from kunlun_nlp.encoder import default_model_dir
+from kunlun_nlp.report_text import classified_text
 from training.branch_model import BranchedEncoder
 from training.corpus import SUBTYPE_LABELS
 from training.datasets import LabeledExample
@@ -40,17 +41,11 @@ class ClassifierTrainingConfig:
     seed: int = 13
 
 
-def document_text(example: LabeledExample) -> str:
-    if example.title and not example.text.lstrip().startswith(example.title):
-        return f"{example.title}\n{example.text}"
-    return example.text
-
-
 class _Prepared:
     """Chunks of every document, their cached shared states, and the targets."""
 
     def __init__(self, model: BranchedEncoder, chunker: Chunker, examples: list[LabeledExample], limit: int):
-        chunks = [c for c in chunker.chunk([document_text(e) for e in examples])]
+        chunks = [c for c in chunker.chunk([classified_text(e) for e in examples])]
         kept, per_doc = [], {}
         for chunk in chunks:
             if per_doc.get(chunk.doc_index, 0) < limit:
