@@ -59,6 +59,12 @@ def _usable(examples: Iterable[LabeledExample]) -> list[LabeledExample]:
     return [e for e in examples if e.spans]
 
 
+def _weighted(examples: Iterable[LabeledExample]) -> list[LabeledExample]:
+    """Each example repeated as often as its source's loss weight says (at least once): spaCy's
+    loop has no per-example weights, and real text (realtrain, weight 3) should count more."""
+    return [e for e in examples for _ in range(max(1, round(e.weight)))]
+
+
 def _to_doc(nlp, example: LabeledExample, labels: Sequence[str]):
     from spacy.util import filter_spans
 
@@ -174,14 +180,15 @@ def train_ner(
     with tempfile.TemporaryDirectory(prefix="kunlun-ner-") as tmp:
         tmp_path = Path(tmp)
         for name, examples in (("train", train), ("dev", dev)):
-            DocBin(docs=(_to_doc(blank, e, labels) for e in examples)).to_disk(tmp_path / f"{name}.spacy")
+            weighted = _weighted(examples) if name == "train" else examples
+            DocBin(docs=(_to_doc(blank, e, labels) for e in weighted)).to_disk(tmp_path / f"{name}.spacy")
         settings = {
             "paths.train": str(tmp_path / "train.spacy"),
             "paths.dev": str(tmp_path / "dev.spacy"),
             "system.seed": seed,
             "training.seed": seed,
         }
-        train_words = sum(len(e.text.split()) for e in train)
+        train_words = sum(len(e.text.split()) for e in _weighted(train))
         if max_epochs is None:
             configured = spacy.util.load_config(config_path)["training"]["max_epochs"]
             max_epochs = max(1, min(configured, WORD_PASSES_BUDGET // max(train_words, 1)))
