@@ -74,3 +74,13 @@ def test_without_domain_model_behaviour_is_unchanged(extractor):
     (entities,) = base.extract([CRAFTED])
     assert {"MONEY", "DATE"} <= {e.label for e in entities}
     assert not any(e.label == "SUBSTANCE" for e in entities)
+
+
+def test_ner_training_repeats_real_text_by_its_weight():
+    from dataclasses import replace
+
+    from training.train_ner import _weighted
+
+    written, = load_corpus()[:1]
+    real, light = replace(written, id="real", weight=3.0), replace(written, id="light", weight=0.5)
+    assert [e.id for e in _weighted([written, real, light])] == [written.id, "real", "real", "real", "light"]
