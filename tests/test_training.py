@@ -99,3 +99,18 @@ def test_threshold_choice_weighs_each_dev_document_by_its_source_weight():
     assert 0.72 < best_thresholds(probabilities, gold)[0] <= 0.9  # F1 2/3 against 4/7 with all taken
     weights = np.array([1.0, 1.0, 1.0, 1.0, 3.0])
     assert best_thresholds(probabilities, gold, weights)[0] <= 0.33  # weighted F1 8/11 against 2/5
+
+
+def test_dev_split_is_stratified_and_stable_as_other_sources_grow():
+    from dataclasses import replace
+
+    from training.datasets import load_corpus, split_train_dev
+
+    corpus = load_corpus()[:300]
+    real = [replace(e, id=f"real-{e.id}", source="realtrain") for e in corpus[:60]]
+    train, dev = split_train_dev(corpus + real)
+    assert {e.id for e in train}.isdisjoint(e.id for e in dev) and len(train) + len(dev) == 360
+    assert 0.15 < len(dev) / 360 < 0.25
+    real_dev = {e.id for e in dev if e.source == "realtrain"}
+    _, grown_dev = split_train_dev(load_corpus()[:600] + real)
+    assert {e.id for e in grown_dev if e.source == "realtrain"} == real_dev

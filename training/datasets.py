@@ -198,15 +198,15 @@ def load_training_sets(*, with_shared: bool = True) -> dict[str, list[LabeledExa
 
 
 def split_train_dev(examples: list[LabeledExample], dev_share: float = 0.2, seed: int = 13):
-    """A stratified, seeded split: each label combination and source spreads over both sides."""
+    """A stratified, seeded, stable split: within each (source, label combination) group the members
+    with the lowest hash of seed and id go to dev. A document keeps its side as other sources grow,
+    so figures on one source's dev part stay comparable between model versions."""
     groups: dict[tuple, list[LabeledExample]] = {}
     for example in examples:
         groups.setdefault((example.source, tuple(sorted(example.domains))), []).append(example)
-    rng = random.Random(seed)
     train, dev = [], []
     for key in sorted(groups):
-        members = sorted(groups[key], key=lambda e: e.id)
-        rng.shuffle(members)
+        members = sorted(groups[key], key=lambda e: hashlib.sha1(f"{seed}:{e.id}".encode("utf-8")).hexdigest())
         cut = round(len(members) * dev_share)
         dev += members[:cut]
         train += members[cut:]
