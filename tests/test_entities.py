@@ -84,3 +84,21 @@ def test_ner_training_repeats_real_text_by_its_weight():
     written, = load_corpus()[:1]
     real, light = replace(written, id="real", weight=3.0), replace(written, id="light", weight=0.5)
     assert [e.id for e in _weighted([written, real, light])] == [written.id, "real", "real", "real", "light"]
+
+
+def test_dictionary_labels_override_the_ner_for_firm_and_brand_names():
+    from kunlun_nlp.entities import GazetteerLabels
+
+    labels = GazetteerLabels(exact={"Armani": "ORG"}, lowercase={"keytruda": "PRODUCT"})
+    text = "Fake Armani bags and KEYTRUDA vials; armani is not a firm in lower case."
+    spans = [(5, 11, "LOC"), (21, 29, "ORG"), (37, 43, "PERSON")]
+    assert labels.relabel(text, spans) == [(5, 11, "ORG"), (21, 29, "PRODUCT"), (37, 43, "PERSON")]
+
+
+def test_trained_model_knows_firms_as_written_and_brands_in_any_case(trained, extractor):
+    assert (trained[0] / "gazetteer_labels.json").exists()
+    (entities,) = extractor.extract(["Customs seized fake Armani handbags, KEYTRUDA vials and apple juice from Kellogg's."])
+    found = {(e.label, e.text) for e in entities}
+    assert ("ORG", "Armani") in found and ("ORG", "Kellogg") in found
+    assert ("PRODUCT", "KEYTRUDA") in found
+    assert not any(e.text.lower() == "apple" for e in entities)
