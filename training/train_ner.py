@@ -208,16 +208,16 @@ def train_ner(
     blank = spacy.blank("en")
     with tempfile.TemporaryDirectory(prefix="kunlun-ner-") as tmp:
         tmp_path = Path(tmp)
-        for name, examples in (("train", train), ("dev", dev)):
-            weighted = _weighted(examples) if name == "train" else examples
-            DocBin(docs=(_to_doc(blank, e, labels) for e in weighted)).to_disk(tmp_path / f"{name}.spacy")
+        weighted_train = _weighted(train)
+        for name, examples in (("train", weighted_train), ("dev", dev)):
+            DocBin(docs=(_to_doc(blank, e, labels) for e in examples)).to_disk(tmp_path / f"{name}.spacy")
         settings = {
             "paths.train": str(tmp_path / "train.spacy"),
             "paths.dev": str(tmp_path / "dev.spacy"),
             "system.seed": seed,
             "training.seed": seed,
         }
-        train_words = sum(len(e.text.split()) for e in _weighted(train))
+        train_words = sum(len(e.text.split()) for e in weighted_train)
         if max_epochs is None:
             configured = spacy.util.load_config(config_path)["training"]["max_epochs"]
             max_epochs = max(1, min(configured, WORD_PASSES_BUDGET // max(train_words, 1)))
