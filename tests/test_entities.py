@@ -102,38 +102,3 @@ def test_trained_model_knows_firms_as_written_and_brands_in_any_case(trained, ex
     assert ("ORG", "Armani") in found and ("ORG", "Kellogg") in found
     assert ("PRODUCT", "KEYTRUDA") in found
     assert not any(e.text.lower() == "apple" for e in entities)
-
-
-def _spans_of(text: str, *mentions: tuple[str, str]) -> list[tuple[int, int, str]]:
-    return [(text.index(m), text.index(m) + len(m), label) for m, label in mentions]
-
-
-def test_a_names_last_word_settles_organisation_or_place():
-    from kunlun_nlp.entity_conventions import apply_conventions
-
-    text = "Guilin Rubber Company Limited shipped tyres via Long Beach Cruise Ship Terminal to Paco Rabanne and Microsoft Office."
-    spans = _spans_of(
-        text,
-        ("Guilin Rubber Company Limited", "LOC"),
-        ("Long Beach Cruise Ship Terminal", "ORG"),
-        ("Paco Rabanne", "PERSON"),  # no telling word: the model's label stands
-        ("Microsoft Office", "PRODUCT"),  # products are never relabelled
-    )
-    assert [label for _, _, label in apply_conventions(text, spans)] == ["ORG", "LOC", "PERSON", "PRODUCT"]
-
-
-def test_a_place_takes_the_administrative_word_after_it():
-    from kunlun_nlp.entity_conventions import apply_conventions
-
-    text = "Raids in Kollam district and Henan province; Penang state; Thane district court"
-    spans = _spans_of(text, ("Kollam", "LOC"), ("Henan", "LOC"), ("Penang", "LOC"), ("Thane", "LOC"))
-    assert [text[s:e] for s, e, _ in apply_conventions(text, spans)] == ["Kollam district", "Henan province", "Penang", "Thane district"]
-    # never over another entity, and never for a non-place
-    text = "Vigor district"
-    assert apply_conventions(text, [(0, 5, "ORG")]) == [(0, 5, "ORG")]
-    assert apply_conventions(text, [(0, 5, "LOC"), (6, 14, "ORG")]) == [(0, 5, "LOC"), (6, 14, "ORG")]
-
-
-def test_the_extractor_applies_the_conventions():
-    (entities,) = EntityExtractor().extract(["Officers raided a dairy in Kollam district of Kerala on Monday."])
-    assert ("LOC", "Kollam district") in {(e.label, e.text) for e in entities}
