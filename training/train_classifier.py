@@ -8,7 +8,6 @@ chunks; each epoch only runs the tuned branch.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from dataclasses import dataclass

@@ -1,0 +1,40 @@
+"""The model shipped in models/ (the newest version there), on text it never trained on: the seed
+notice, and one-sentence field reports written for this test."""
+
+from __future__ import annotations
+
+import pytest
+
+from kunlun_nlp.models import SHIPPED_MODELS_DIR, find_model
+from kunlun_nlp.pipeline import TaggingPipeline
+from kunlun_nlp.readers import Document
+
+FIELD_REPORTS: dict[str, set[str]] = {
+    "Police seized 300 kg of adulterated paneer from a dairy in Ludhiana.": {"FOOD"},
+    "Police seized 300 kg of pangolin scales from a house in Ludhiana.": {"ENVIRONMENT"},
+    "Police seized 3,000 fake Nike shoes from a warehouse in Ludhiana.": {"INTELLECTUAL_PROPERTY"},
+    "Police seized 30 tonnes of illegally mined sand from trucks in Ludhiana.": {"ENVIRONMENT"},
+    "The man sold unapproved weight-loss capsules laced with sibutramine on Facebook.": {"MEDICINE"},
+    "A factory in Guangdong was caught discharging untreated wastewater containing chromium into a river.": {"ENVIRONMENT"},
+    "A former engineer was charged with stealing trade secrets about battery technology for a Chinese competitor.": {"INTELLECTUAL_PROPERTY"},
+    "Police seized 300 kg of heroin from a house in Ludhiana.": set(),
+    "The gang was arrested for robbing a jewellery store in Mumbai.": set(),
+}
+
+
+@pytest.fixture(scope="module")
+def shipped() -> TaggingPipeline:
+    model = find_model(None, [SHIPPED_MODELS_DIR])
+    assert model is not None, "no model version in models/"
+    return TaggingPipeline.load(model)
+
+
+def test_the_seed_notice_gets_all_four_domains(shipped, seed_document):
+    (tagged,) = shipped.tag([seed_document])
+    assert {s.label for s in tagged.domains} == {"FOOD", "MEDICINE", "ENVIRONMENT", "INTELLECTUAL_PROPERTY"}
+
+
+def test_one_sentence_field_reports_get_the_domain_of_what_was_seized(shipped):
+    documents = [Document(id=f"field-{i}", title="", text=text) for i, text in enumerate(FIELD_REPORTS)]
+    found = {d.document.text: {s.label for s in d.domains} for d in shipped.tag(documents)}
+    assert found == FIELD_REPORTS
