@@ -42,17 +42,21 @@ def test_a_one_domain_report_lends_only_sentences_that_name_its_goods():
     assert [e.id for e in out] == ["r1#s0", "r1#s1"]
 
 
-def test_a_two_domain_report_lends_none_and_a_report_with_no_domain_lends_any_sentence():
+def test_a_two_domain_report_lends_none_and_a_negative_lends_only_sentences_that_name_goods():
     spans = [_span(FOOD_REPORT, "palm oil", "PRODUCT")]
     assert sentence_examples([_report("r2", {"FOOD", "INTELLECTUAL_PROPERTY"}, spans=spans)]) == []
-    negatives = sentence_examples([_report("r3", set())], per_report=2)
-    assert len(negatives) == 2 and all(e.domains == frozenset() for e in negatives)
-    assert all(e.text in FOOD_REPORT for e in negatives)
+    # campaign language and other sentences naming no goods stay out, from negatives too
+    assert sentence_examples([_report("r3", set())]) == []
+    negatives = sentence_examples([_report("r4", set(), spans=spans)], per_report=2)
+    assert [e.text for e in negatives] == ["They seized 640 jerrycans of palm oil coloured with Sudan IV dye at the stalls."]
+    assert negatives[0].domains == frozenset()
 
 
 def test_the_choice_is_seeded_per_report_and_skips_fragments():
-    reports = [_report(f"n{i}", set()) for i in range(6)]
+    spans = [_span(FOOD_REPORT, "palm oil", "PRODUCT"), _span(FOOD_REPORT, "palm oil", "PRODUCT", last=True)]
+    reports = [_report(f"n{i}", {"FOOD"}, spans=spans) for i in range(6)]
     alone = sentence_examples(reports[:1], per_report=1)
     together = sentence_examples(reports, per_report=1)
-    assert alone == together[:1] == sentence_examples(reports[:1], per_report=1)
-    assert sentence_examples([_report("short", set(), text="Seized. Arrested today.")]) == []
+    assert len(together) == 6 and alone == together[:1] == sentence_examples(reports[:1], per_report=1)
+    short = "Seized palm oil. Arrested today."
+    assert sentence_examples([_report("short", {"FOOD"}, text=short, spans=[_span(short, "palm oil", "PRODUCT")])]) == []

@@ -3,10 +3,13 @@
 Field reports can be two sentences long, and real news often names the seized goods with little of
 the campaign vocabulary the written corpus is full of. Trained on whole reports only, the classifier
 leaned on that vocabulary: "Police seized 300 kg of pangolin scales from a house in Ludhiana." scored
-ENVIRONMENT 0.08. So each report with one domain also lends the classifier up to `per_report` of
-its sentences that name a labeled PRODUCT or SUBSTANCE, with the report's domain; a report with no
-domain lends sentences drawn at random (nothing in it belongs to a domain). Reports with two
-domains lend none: which of the two a sentence shows is not known.
+ENVIRONMENT 0.08. So each report with one domain or none also lends the classifier up to
+`per_report` of its sentences that name a labeled PRODUCT or SUBSTANCE, with the report's label:
+"pangolin scales" -> ENVIRONMENT, "heroin" or "counterfeit banknotes" -> none. Reports with two
+domains lend none: which of the two a sentence shows is not known. Sentences that name no goods are
+left out, from negatives too: drawn at random, they taught the model that campaign language is
+"none" (the seed notice lost ENVIRONMENT and most of FOOD), since the campaign notices that are
+positive cover several domains and lend no sentences.
 """
 
 from __future__ import annotations
@@ -38,9 +41,8 @@ def sentence_examples(
         if len(example.domains) > 1:
             continue
         sentences = [(s, e) for s, e in sentence_spans(example.text) if _usable(example.text, s, e)]
-        if example.domains:
-            evidence = [(s, e) for s, e, label in example.spans if label in EVIDENCE_LABELS]
-            sentences = [(s, e) for s, e in sentences if any(s <= a and b <= e for a, b in evidence)]
+        evidence = [(s, e) for s, e, label in example.spans if label in EVIDENCE_LABELS]
+        sentences = [(s, e) for s, e in sentences if any(s <= a and b <= e for a, b in evidence)]
         if not sentences:
             continue
         # one generator per report, so a report's sentences do not depend on the others

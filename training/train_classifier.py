@@ -31,8 +31,9 @@ SUBTYPE_SUPERVISION = {"corpus": set(DOMAIN_LABELS), "ema": {"FOOD"}}
 
 @dataclass
 class ClassifierTrainingConfig:
-    # 3, not 4: the sentence examples make an epoch ~16% longer, and training must stay under 30
-    # minutes on 2 cores (4 epochs with them: 33 min; epoch 3 -> 4 gained 0.002 dev macro-F1 at 0.5)
+    # 3, not 4: the sentence examples make an epoch ~16% longer, and training must stay well under
+    # 30 minutes on 2 cores (a whole run with 3 epochs: 22 min; epoch 3 -> 4 gained 0.002 dev
+    # macro-F1 at 0.5 in a run that had 4)
     epochs: int = 3
     learning_rate: float = 2e-4
     weight_decay: float = 0.01
