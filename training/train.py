@@ -202,9 +202,7 @@ in {metrics['training_seconds']:.0f} s on CPU. Size: {metrics['sizes_mb']['total
 - **Encoder**: all-MiniLM-L6-v2 with its top {classifier['config']['tuned_layers']} layer(s) copied into a
   fine-tuned classification branch; the shared lower layers and the original top layers are frozen, so
   the document embedding stays MiniLM's. Exported as one int8 ONNX graph (`{manifest['encoder']}`).
-  Documents are cut into 256-token windows; chunk logits are max-pooled, in training too. Besides
-  the {data['train_documents']} training reports, the branch learned from {classifier.get('train_sentences', 0)} single sentences of one-domain
-  reports that name the goods (`training/sentence_examples.py`), at half a report's weight.
+  Documents are cut into 256-token windows; chunk logits are max-pooled, in training too.
 - **Entities**: `ner/` is en_core_web_sm's NER fine-tuned to ORG, LOC, PERSON, PRODUCT and SUBSTANCE
   (realtrain repeated by its loss weight), with a gazetteer ruler that fills its gaps and the
   dictionary's labels for firm and brand names (`ner/gazetteer_labels.json`); en_core_web_sm itself

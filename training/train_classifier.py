@@ -8,6 +8,7 @@ chunks; each epoch only runs the tuned branch.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from kunlun_nlp.report_text import classified_text
 from training.branch_model import BranchedEncoder
 from training.corpus import SUBTYPE_LABELS
 from training.datasets import LabeledExample
-from training.sentence_examples import sentence_examples
 
 # Sources whose sub-type annotations can be trusted, and for which domains.
 SUBTYPE_SUPERVISION = {"corpus": set(DOMAIN_LABELS), "ema": {"FOOD"}}
@@ -31,10 +31,7 @@ SUBTYPE_SUPERVISION = {"corpus": set(DOMAIN_LABELS), "ema": {"FOOD"}}
 
 @dataclass
 class ClassifierTrainingConfig:
-    # 3, not 4: the sentence examples make an epoch ~16% longer, and training must stay well under
-    # 30 minutes on 2 cores (a whole run with 3 epochs: 22 min; epoch 3 -> 4 gained 0.002 dev
-    # macro-F1 at 0.5 in a run that had 4)
-    epochs: int = 3
+    epochs: int = 4
     learning_rate: float = 2e-4
     weight_decay: float = 0.01
     batch_documents: int = 16
@@ -42,8 +39,6 @@ class ClassifierTrainingConfig:
     max_chunks_per_document: int = 4
     max_tokens: int = 256
     seed: int = 13
-    # extra single-sentence examples per training report (training/sentence_examples.py); 0: none
-    sentences_per_report: int = 2
 
 
 class _Prepared:
@@ -104,22 +99,6 @@ def _document_logits(model: BranchedEncoder, data: _Prepared, docs: list[int]):
     return doc_domain, doc_subtype
 
 
-SHORT_TOKENS = 96
-
-
-def _length_bucketed_batches(data: _Prepared, size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffled batches of documents, short ones (single sentences) apart from long ones, so a
-    sentence is not padded to a full 256-token window; the batch order is shuffled too."""
-    order = list(range(len(data.chunks_of)))
-    rng.shuffle(order)
-    buckets: dict[bool, list[int]] = {True: [], False: []}
-    for doc in order:
-        buckets[sum(data.states[c].shape[0] for c in data.chunks_of[doc]) <= SHORT_TOKENS].append(doc)
-    batches = [members[i : i + size] for members in buckets.values() for i in range(0, len(members), size)]
-    rng.shuffle(batches)
-    return batches
-
-
 def predict_probabilities(model: BranchedEncoder, data: _Prepared) -> tuple[np.ndarray, np.ndarray]:
     model.eval()
     domain, subtype = [], []
@@ -165,28 +144,28 @@ def train_classifier(
     model = BranchedEncoder(len(DOMAIN_LABELS), len(SUBTYPE_LABELS), tuned_layers=config.tuned_layers)
     chunker = Chunker(default_model_dir() / "tokenizer.json", max_tokens=config.max_tokens)
     model.eval()
-    sentences = sentence_examples(train, per_report=config.sentences_per_report, seed=config.seed) if config.sentences_per_report else []
-    reports = len(train)
-    train = train + sentences
     train_data = _Prepared(model, chunker, train, config.max_chunks_per_document)
     dev_data = _Prepared(model, chunker, dev, config.max_chunks_per_document)
     log(f"cached shared states for {len(train_data.chunks)} + {len(dev_data.chunks)} chunks in {time.monotonic() - started:.0f}s")
 
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    rng = random.Random(config.seed)
-    steps = config.epochs * len(_length_bucketed_batches(train_data, config.batch_documents, rng))
+    steps = config.epochs * math.ceil(len(train) / config.batch_documents)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup))
     )
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    order = list(range(len(train)))
+    rng = random.Random(config.seed)
     history = []
     for epoch in range(1, config.epochs + 1):
         model.train()
         model.embeddings.eval()  # frozen parts keep inference behaviour (no dropout)
+        rng.shuffle(order)
         total = 0.0
-        for docs in _length_bucketed_batches(train_data, config.batch_documents, rng):
+        for start in range(0, len(order), config.batch_documents):
+            docs = order[start : start + config.batch_documents]
             domain_logits, subtype_logits = _document_logits(model, train_data, docs)
             weights = train_data.weights[docs]
             domain_loss = (bce(domain_logits, train_data.domains[docs]).mean(1) * weights).sum() / weights.sum()
@@ -201,8 +180,8 @@ def train_classifier(
             total += float(loss.detach()) * len(docs)
         probabilities, _ = predict_probabilities(model, dev_data)
         dev_f1 = macro_f1(probabilities >= 0.5, dev_data.domains.numpy() > 0.5)
-        history.append({"epoch": epoch, "train_loss": total / len(train), "dev_macro_f1_at_0.5": dev_f1})
-        log(f"epoch {epoch}: loss {total / len(train):.4f}, dev macro-F1 at 0.5 {dev_f1:.3f} ({time.monotonic() - started:.0f}s)")
+        history.append({"epoch": epoch, "train_loss": total / len(order), "dev_macro_f1_at_0.5": dev_f1})
+        log(f"epoch {epoch}: loss {total / len(order):.4f}, dev macro-F1 at 0.5 {dev_f1:.3f} ({time.monotonic() - started:.0f}s)")
 
     domain_probabilities, subtype_probabilities = predict_probabilities(model, dev_data)
     # domains: real text weighs more in the choice; sub-types are annotated on written text only
@@ -215,8 +194,7 @@ def train_classifier(
         "domain_thresholds": dict(zip(DOMAIN_LABELS, domain_thresholds)),
         "subtype_thresholds": dict(zip(SUBTYPE_LABELS, subtype_thresholds)),
         "dev_macro_f1_calibrated": dev_f1,
-        "train_documents": reports,
-        "train_sentences": len(sentences),
+        "train_documents": len(train),
         "dev_documents": len(dev),
         "seconds": round(time.monotonic() - started, 1),
     }
