@@ -41,6 +41,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def pooled_probabilities(window_logits: np.ndarray) -> np.ndarray:
+    """A document's label probabilities from its windows' logits (n_windows, n_labels): the best
+    window speaks for the document, as in training."""
+    return _sigmoid(window_logits.max(axis=0))
+
+
 class TrainedDomainClassifier:
     """Thresholds were calibrated per label on a dev split of the training data."""
 
@@ -52,8 +58,8 @@ class TrainedDomainClassifier:
     def predict(self, encoded: EncodedText, text: str) -> DomainPrediction:
         if encoded.domain_logits is None or encoded.subtype_logits is None:
             raise ValueError("TrainedDomainClassifier needs a trained encoder's output (BranchEncoder)")
-        domain_probability = _sigmoid(encoded.domain_logits.max(axis=0))
-        subtype_probability = _sigmoid(encoded.subtype_logits.max(axis=0))
+        domain_probability = pooled_probabilities(encoded.domain_logits)
+        subtype_probability = pooled_probabilities(encoded.subtype_logits)
         scores = [DomainScore(label, round(float(p), 4)) for label, p in zip(DOMAIN_LABELS, domain_probability)]
         predicted = sorted((s for s in scores if s.score >= self.thresholds[s.label]), key=lambda s: -s.score)
         chosen = {s.label for s in predicted}

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from kunlun_nlp.classifier import pooled_probabilities
 from kunlun_nlp.domains import DOMAIN_LABELS
 from kunlun_nlp.encoder import default_model_dir
 from kunlun_nlp.models import SHIPPED_MODELS_DIR
@@ -117,8 +118,8 @@ def _calibrate_shipped_graph(work: Path, dev: list[LabeledExample]) -> dict[str,
     from training.train_classifier import best_thresholds
 
     encoded = BranchEncoder(work / ENCODER_FILE, work / "tokenizer.json").encode([classified_text(e) for e in dev])
-    domains = 1 / (1 + np.exp(-np.stack([e.domain_logits.max(axis=0) for e in encoded])))
-    subtypes = 1 / (1 + np.exp(-np.stack([e.subtype_logits.max(axis=0) for e in encoded])))
+    domains = np.stack([pooled_probabilities(e.domain_logits) for e in encoded])
+    subtypes = np.stack([pooled_probabilities(e.subtype_logits) for e in encoded])
     gold = np.array([[float(d in e.domains) for d in DOMAIN_LABELS] for e in dev])
     gold_subtypes = np.array([[float(s in e.subtypes) for s in SUBTYPE_LABELS] for e in dev])
     domain_thresholds = best_thresholds(domains, gold, np.array([e.weight for e in dev]))
@@ -150,8 +151,8 @@ def _compare_int8(model, work: Path, dev: list[LabeledExample], thresholds: dict
             embedding, logits, _, _ = model(torch.from_numpy(ids), torch.from_numpy(mask))
             for a, b in zip(embedding.numpy(), q.chunk_embeddings):
                 cosines.append(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
-            fp32_f1_pred.append(1 / (1 + np.exp(-logits.numpy().max(0))) >= limit)
-            int8_f1_pred.append(1 / (1 + np.exp(-q.domain_logits.max(0))) >= limit)
+            fp32_f1_pred.append(pooled_probabilities(logits.numpy()) >= limit)
+            int8_f1_pred.append(pooled_probabilities(q.domain_logits) >= limit)
     gold = np.array([[d in e.domains for d in DOMAIN_LABELS] for e in sample])
     return {
         "documents": len(sample),
