@@ -217,7 +217,7 @@ in {metrics['training_seconds']:.0f} s on CPU. Size: {metrics['sizes_mb']['total
 Split {data['train_documents']} train / {data['dev_documents']} dev (stratified by source and label set,
 seed {classifier['config']['seed']}). realdev was not used. The thresholds were chosen on the dev split as the
 shipped int8 graph scores it, over every window; the fp32 model's own choice was
-{", ".join(f"{k} {v}" for k, v in (classifier.get('fp32_domain_thresholds') or {}).items()) or 'not recorded'}.
+{", ".join(f"{k} {v}" for k, v in classifier['fp32_domain_thresholds'].items())}.
 
 ## Metrics on the dev split
 - Domain macro-F1 with thresholds calibrated on the dev split, scored by the shipped int8 graph (each document weighted as in training): {classifier['dev_macro_f1_calibrated']:.3f}
