@@ -32,7 +32,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["resolve_place", "place_key"]
+__all__ = ["resolve_place", "resolve_within", "is_state_abbreviation", "place_key"]
 
 _lock = threading.Lock()
 _gazetteer: _Gazetteer | None = None
@@ -98,6 +98,33 @@ _CITY_ALIASES = {
     "washington d c": ("Washington", "US"),
     "new york city": ("New York City", "US"),
     "nyc": ("New York City", "US"),
+}
+
+# US states as datelines abbreviate them, AP style and postal ("Fla.", "N.Y.", "TX"), as place_key
+# writes them. Read only as the part after a comma ("Duluth, Ga."): on their own "LA", "IN" or
+# "OR" mean other things.
+_US_STATE_ABBREVIATIONS: dict[str, str] = {
+    "ala": "Alabama", "al": "Alabama", "ak": "Alaska", "ariz": "Arizona", "az": "Arizona",
+    "ark": "Arkansas", "ar": "Arkansas", "calif": "California", "cal": "California", "ca": "California",
+    "colo": "Colorado", "co": "Colorado", "conn": "Connecticut", "ct": "Connecticut", "del": "Delaware",
+    "de": "Delaware", "d c": "District of Columbia", "dc": "District of Columbia", "fla": "Florida",
+    "fl": "Florida", "ga": "Georgia", "hi": "Hawaii", "id": "Idaho", "ill": "Illinois",
+    "il": "Illinois", "ind": "Indiana", "in": "Indiana", "ia": "Iowa", "kan": "Kansas",
+    "kans": "Kansas", "ks": "Kansas", "ky": "Kentucky", "la": "Louisiana", "me": "Maine",
+    "md": "Maryland", "mass": "Massachusetts", "ma": "Massachusetts", "mich": "Michigan",
+    "mi": "Michigan", "minn": "Minnesota", "mn": "Minnesota", "miss": "Mississippi",
+    "ms": "Mississippi", "mo": "Missouri", "mont": "Montana", "mt": "Montana", "neb": "Nebraska",
+    "nebr": "Nebraska", "ne": "Nebraska", "nev": "Nevada", "nv": "Nevada", "n h": "New Hampshire",
+    "nh": "New Hampshire", "n j": "New Jersey", "nj": "New Jersey", "n m": "New Mexico",
+    "nm": "New Mexico", "n y": "New York", "ny": "New York", "n c": "North Carolina",
+    "nc": "North Carolina", "n d": "North Dakota", "nd": "North Dakota", "oh": "Ohio",
+    "okla": "Oklahoma", "ok": "Oklahoma", "ore": "Oregon", "oreg": "Oregon", "or": "Oregon",
+    "pa": "Pennsylvania", "penn": "Pennsylvania", "r i": "Rhode Island", "ri": "Rhode Island",
+    "s c": "South Carolina", "sc": "South Carolina", "s d": "South Dakota", "sd": "South Dakota",
+    "tenn": "Tennessee", "tn": "Tennessee", "tex": "Texas", "tx": "Texas", "ut": "Utah",
+    "vt": "Vermont", "va": "Virginia", "wash": "Washington", "wa": "Washington",
+    "w va": "West Virginia", "wv": "West Virginia", "wis": "Wisconsin", "wisc": "Wisconsin",
+    "wi": "Wisconsin", "wyo": "Wyoming", "wy": "Wyoming",
 }
 
 # Words that say "this is a division": "Guangdong Province", "Lagos State", "Kiambu County".
@@ -304,7 +331,7 @@ class _Gazetteer:
         """Resolve `head` inside the place that `rest` names (its last resolvable part)."""
         context = None
         for part in reversed([p for p in rest.split(",") if p.strip()]):
-            context = self.resolve(part)
+            context = self._qualifier(part)
             if context is not None:
                 break
         if context is None or context["kind"] == "city":
@@ -312,6 +339,14 @@ class _Gazetteer:
         key = _strip_leading_the(place_key(head))
         admin1 = context["admin1"] if context["kind"] == "admin1" else None
         return self._resolve_key(key, context["country_code"], admin1)
+
+
+    def _qualifier(self, text: str) -> dict | None:
+        """The place a part after a comma names: a US state's abbreviation ("Ga.") or any place."""
+        state = _US_STATE_ABBREVIATIONS.get(place_key(text))
+        if state is not None:
+            return self.division("US", state)
+        return self.resolve(text)
 
 
 def _result(name, kind, country, cc, admin1, city, lat, lon) -> dict:
@@ -367,3 +402,18 @@ def resolve_place(text: str) -> dict | None:
         return None
     found = _resolve_cached(text)
     return dict(found) if found is not None else None
+
+
+def resolve_within(place: str, region: str) -> dict | None:
+    """`place` resolved inside the country or province/state that `region` names ("Missoula" in
+    "Montana", "Duluth" in "Ga."), or None when `region` names neither or `place` is not in it."""
+    place, region = place.strip(), region.strip(" .,;:")
+    if not place or not region or len(place) + len(region) > 120:
+        return None
+    found = gazetteer()._within(place, region)
+    return dict(found) if found is not None else None
+
+
+def is_state_abbreviation(text: str) -> bool:
+    """Whether `text` abbreviates a US state the way datelines do ("Fla.", "N.Y.", "TX")."""
+    return place_key(text) in _US_STATE_ABBREVIATIONS

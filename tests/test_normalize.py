@@ -10,7 +10,7 @@ import pytest
 from kunlun_nlp.amounts import parse_money, parse_quantity
 from kunlun_nlp.normalize import entity_details, entity_key, normalize_entity
 from kunlun_nlp.numbers import find_number
-from kunlun_nlp.places import place_key, resolve_place
+from kunlun_nlp.places import is_state_abbreviation, place_key, resolve_place, resolve_within
 
 # -- firms ------------------------------------------------------------------------------------------
 
@@ -229,6 +229,30 @@ def test_ambiguous_names():
     georgia = resolve_place("Georgia, United States")
     assert (georgia["kind"], georgia["country_code"], georgia["name"]) == ("admin1", "US", "Georgia")
     assert near(georgia, 33.3, -84.0, 2.0)
+
+
+def test_us_state_abbreviations_after_a_comma():
+    # A dateline's state picks the town: Duluth, Georgia, not the bigger Duluth, Minnesota.
+    assert resolve_place("Duluth, Ga.")["admin1"] == "Georgia"
+    assert resolve_place("Duluth, Minn.")["admin1"] == "Minnesota"
+    assert resolve_place("Columbus, N.M.")["admin1"] == "New Mexico"
+    assert resolve_place("Lakewood, NJ")["admin1"] == "New Jersey"
+    assert is_state_abbreviation("N.Y.") and is_state_abbreviation("Fla.") and not is_state_abbreviation("Texas")
+    # On its own an abbreviation is not read as a state ("LA" is Los Angeles as often as Louisiana).
+    assert resolve_place("Ga.") is None or resolve_place("Ga.")["name"] != "Georgia"
+
+
+@pytest.mark.parametrize(
+    ("place", "region", "admin1"),
+    [("Missoula", "Montana", "Montana"), ("Duluth", "Ga.", "Georgia"), ("Nagpur", "India", "Maharashtra")],
+)
+def test_resolve_within(place, region, admin1):
+    assert resolve_within(place, region)["admin1"] == admin1
+
+
+@pytest.mark.parametrize(("place", "region"), [("Belgium", "Bulgaria"), ("Anhui", "Shandong"), ("Shenzhen", "Guangzhou"), ("Missoula", "Xyzzy")])
+def test_resolve_within_needs_a_containing_region(place, region):
+    assert resolve_within(place, region) is None
 
 
 @pytest.mark.parametrize("text", ["Xyzzyville", "Qwertyland Province", "", "   ", "the", "12345", "x" * 300])
