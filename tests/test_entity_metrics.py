@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kunlun_nlp.document import Entity
-from training.entity_metrics import COMBINED, entity_metrics, gold_texts, span_metrics
+from training.entity_metrics import COMBINED, EITHER, entity_metrics, gold_texts, span_metrics
 
 
 def ent(label: str, text: str, start: int = 0, end: int | None = None) -> Entity:
@@ -25,7 +25,7 @@ def test_by_text_counts_distinct_strings_per_document():
     assert m["ORG"]["precision"] == pytest.approx(0.5)
     assert m["ORG"]["f1"] == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
     assert m["LOC"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "tp": 0, "predicted": 0, "gold": 1}
-    assert COMBINED not in m
+    assert COMBINED not in m and EITHER not in m
 
 
 def test_by_text_is_exact_and_case_sensitive():
@@ -42,6 +42,16 @@ def test_combined_product_substance_row_keeps_labels_apart():
     assert row["precision"] == pytest.approx(2 / 3) and row["recall"] == pytest.approx(2 / 3)
     assert m["SUBSTANCE"]["recall"] == pytest.approx(0.5)
     assert m["PRODUCT"]["precision"] == pytest.approx(0.5)
+    # taken as one label, "ivory" is found: goods found, whichever kind
+    either = m[EITHER]
+    assert (either["tp"], either["predicted"], either["gold"]) == (3, 3, 3)
+
+
+def test_either_label_row_counts_a_string_once():
+    gold = [{"PRODUCT": ["ivory"], "SUBSTANCE": ["ivory", "melamine"]}]
+    predicted = [[ent("SUBSTANCE", "ivory"), ent("PRODUCT", "ivory", 20), ent("PRODUCT", "gutter oil")]]
+    row = entity_metrics(gold, predicted)[EITHER]
+    assert (row["tp"], row["predicted"], row["gold"]) == (1, 2, 2)
 
 
 def test_empty_inputs_and_mismatched_lengths():
