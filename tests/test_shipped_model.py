@@ -50,3 +50,13 @@ def test_one_sentence_field_reports_get_the_domain_of_what_was_seized(shipped):
 def test_known_misses_of_the_shipped_model(shipped, text):
     (tagged,) = shipped.tag([Document(id="miss", title="", text=text)])
     assert {s.label for s in tagged.domains} == KNOWN_MISSES[text]
+
+
+def test_a_report_scores_the_same_whatever_it_is_tagged_with(shipped):
+    # int8 activations are quantized per run: batching windows made scores depend on the company
+    alone = Document(id="alone", title="", text=next(iter(FIELD_REPORTS)))
+    others = [Document(id=f"other-{i}", title="", text=text * (i + 1)) for i, text in enumerate(FIELD_REPORTS)]
+    (by_itself,) = shipped.tag([alone])
+    in_company = shipped.tag([*others, alone])[-1]
+    assert by_itself.domain_scores == in_company.domain_scores
+    assert by_itself.embedding == in_company.embedding
