@@ -192,6 +192,21 @@ def join_qualified_places(text: str, spans: list[tuple[int, int, str]]) -> list[
     return out
 
 
+def split_qualified_places(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The inverse of join_qualified_places, for training the NER: it learns the names ("Missoula",
+    "Montana") and the rule joins them; taught the joined form, it also joined lists ("Dublin, Cork")."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, label in spans:
+        head, comma, region = text[start:end].partition(",")
+        if label == "LOC" and comma and region.strip() and resolve_within(head, region) is not None:
+            region_start = start + len(head) + 1 + len(region) - len(region.lstrip())
+            out.append((start, start + len(head.rstrip()), label))
+            out += split_qualified_places(text, [(region_start, end, label)])
+        else:
+            out.append((start, end, label))
+    return out
+
+
 class EntityExtractor:
     def __init__(
         self,

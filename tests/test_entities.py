@@ -178,3 +178,13 @@ def test_quotes_and_possessives_are_not_part_of_a_name(mention, trimmed):
 
     start, end = trim_mention(mention)
     assert mention[start:end] == trimmed
+
+
+def test_the_ner_is_taught_the_names_and_the_rule_joins_them():
+    from kunlun_nlp.entities import join_qualified_places, split_qualified_places
+
+    text = "Raids in Missoula, Montana, Springfield, Illinois, USA and Belgium, Bulgaria."
+    joined = [(text.index(p), text.index(p) + len(p), "LOC") for p in ("Missoula, Montana", "Springfield, Illinois, USA", "Belgium, Bulgaria")]
+    split = split_qualified_places(text, joined)
+    assert [text[s:e] for s, e, _ in split] == ["Missoula", "Montana", "Springfield", "Illinois", "USA", "Belgium, Bulgaria"]
+    assert [text[s:e] for s, e, _ in join_qualified_places(text, split)][:2] == ["Missoula, Montana", "Springfield, Illinois"]

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from kunlun_nlp.entities import split_qualified_places
 from training.datasets import LabeledExample
 from training.drug_gazetteer import drug_terms
 from training.entity_metrics import entity_metrics, format_metrics, gold_texts, span_metrics
@@ -89,7 +90,7 @@ def _to_doc(nlp, example: LabeledExample, labels: Sequence[str]):
 
     doc = nlp.make_doc(example.text)
     spans = []
-    for start, end, label in example.spans:
+    for start, end, label in split_qualified_places(example.text, list(example.spans)):
         if label not in labels:
             continue
         span = doc.char_span(start, end, label=label, alignment_mode="contract")
