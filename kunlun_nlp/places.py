@@ -32,7 +32,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["resolve_place", "resolve_within", "is_state_abbreviation", "place_key"]
+__all__ = ["resolve_place", "resolve_region", "resolve_within", "is_state_abbreviation", "place_key"]
 
 _lock = threading.Lock()
 _gazetteer: _Gazetteer | None = None
@@ -411,6 +411,16 @@ def resolve_within(place: str, region: str) -> dict | None:
     if not place or not region or len(place) + len(region) > 120:
         return None
     found = gazetteer()._within(place, region)
+    return dict(found) if found is not None else None
+
+
+def resolve_region(text: str) -> dict | None:
+    """The place named after a comma ("Montana", "Ga.", "China"): like resolve_place, but a US
+    state's abbreviation is read as the state."""
+    text = " ".join(text.split()).strip(" ,;:\"'“”")
+    if not text or len(text) > 120:
+        return None
+    found = gazetteer()._qualifier(text)
     return dict(found) if found is not None else None
 
 

@@ -95,6 +95,16 @@ def test_details_named_after_the_action_join_its_card():
     assert card.action == "raid" and card.quantities == ["300 cartons"] and card.products == ["tomato paste"]
 
 
+def test_a_place_and_its_region_are_listed_most_specific_first():
+    text = "Police seized 300 cartons of fake formula from a warehouse in Duluth, Ga."
+    entities = _entities(text, [("Duluth, Ga.", "LOC"), ("300 cartons", "QUANTITY"), ("fake formula", "PRODUCT")])
+    (card,) = build_cards(text, entities, None)
+    assert card.places == ["Duluth", "Ga."]
+    # the town keeps the resolution its state gave it: Duluth, Georgia, not Duluth, Minnesota
+    assert [d["admin1"] for d in card.place_details] == ["Georgia", "Georgia"]
+    assert [d["kind"] for d in card.place_details] == ["city", "admin1"]
+
+
 def test_agencies_and_suspects_get_roles():
     text = "The Guangdong Provincial Public Security Department arrested the owner of Huaxin Trading Co., Ltd."
     entities = _entities(text, [("Guangdong Provincial Public Security Department", "ORG"), ("Huaxin Trading Co., Ltd.", "ORG")])

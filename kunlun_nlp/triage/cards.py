@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kunlun_nlp.document import Entity
+from kunlun_nlp.places import resolve_region
 from kunlun_nlp.sentences import sentence_spans
 from kunlun_nlp.triage.dates import resolve_date
 
@@ -114,8 +115,14 @@ def _fill(card: CaseCard, entities: list[Entity], sentence: str, published: date
             if _add(card.money, value):
                 card.money_details.append(entity.details or {})
         elif entity.label == "LOC":
-            if _add(card.places, value):
+            # "Yubei District, Chongqing" is one entity (resolved as the one inside the other); a
+            # card lists its parts, most specific first.
+            head, _, region = value.partition(",")
+            if _add(card.places, head.strip()):
                 card.place_details.append(entity.details or {})
+            region = region.strip()
+            if region and _add(card.places, region):
+                card.place_details.append(resolve_region(region) or {})
         elif entity.label == "ORG" and value not in [p.name for p in card.organisations]:
             if MEDIA_PATTERN.search(value):
                 role = "other"
