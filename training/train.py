@@ -205,9 +205,11 @@ in {metrics['training_seconds']:.0f} s on CPU. Size: {metrics['sizes_mb']['total
   the document embedding stays MiniLM's. Exported as one int8 ONNX graph (`{manifest['encoder']}`).
   Documents are cut into 256-token windows; chunk logits are max-pooled, in training too.
 - **Entities**: `ner/` is en_core_web_sm's NER fine-tuned to ORG, LOC, PERSON, PRODUCT and SUBSTANCE
-  (realtrain repeated by its loss weight), with a gazetteer ruler that fills its gaps and the
-  dictionary's labels for firm and brand names (`ner/gazetteer_labels.json`); en_core_web_sm itself
-  gives QUANTITY, MONEY, DATE and LAW.
+  (realtrain repeated by its loss weight; a place and its region, "Missoula, Montana", taught as two
+  names that a rule joins), with a gazetteer ruler that fills its gaps and the dictionary's labels for
+  firm and brand names (`ner/gazetteer_labels.json`), and there too the drug names of the dictionary
+  that the `drug-named-entity-recognition` package ships (brands PRODUCT, generics SUBSTANCE);
+  en_core_web_sm itself gives QUANTITY, MONEY, DATE and LAW.
 
 ## Training data
 | source | documents | loss weight | labels |
