@@ -72,7 +72,7 @@ class GazetteerLabels:
     Names of goods (`goods`, any case: tens of thousands of drug names) are PRODUCT or SUBSTANCE
     where the NER took them for a firm, place or person ("Plavix" is not a town) and keep the NER's
     PRODUCT or SUBSTANCE otherwise; `find_goods` finds them where the NER found nothing. A plain
-    look-up, not a spaCy entity ruler: a ruler of that size takes 17 s to load."""
+    look-up, not a spaCy entity ruler: a ruler of that size added 17 s to loading the model."""
 
     exact: dict[str, str] = field(default_factory=dict)
     lowercase: dict[str, str] = field(default_factory=dict)
@@ -127,7 +127,8 @@ _TRAILING_POSSESSIVE = re.compile(r"(?:['’]s?|[\"“”»])+$")
 
 def trim_mention(text: str) -> tuple[int, int]:
     """The (start, end) of `text` without leading quotes and a trailing possessive or quote."""
-    start = _LEADING_QUOTES.match(text).end() if _LEADING_QUOTES.match(text) else 0
+    quotes = _LEADING_QUOTES.match(text)
+    start = quotes.end() if quotes else 0
     tail = _TRAILING_POSSESSIVE.search(text, start)
     return start, tail.start() if tail else len(text)
 

@@ -340,7 +340,6 @@ class _Gazetteer:
         admin1 = context["admin1"] if context["kind"] == "admin1" else None
         return self._resolve_key(key, context["country_code"], admin1)
 
-
     def _qualifier(self, text: str) -> dict | None:
         """The place a part after a comma names: a US state's abbreviation ("Ga.") or any place."""
         state = _US_STATE_ABBREVIATIONS.get(place_key(text))
