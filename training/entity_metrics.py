@@ -29,14 +29,13 @@ def _row(tp: int, n_pred: int, n_gold: int) -> dict:
 def _score(gold_sets: list[dict[str, set]], pred_sets: list[dict[str, set]], labels: Sequence[str]) -> dict:
     if len(gold_sets) != len(pred_sets):
         raise ValueError(f"{len(gold_sets)} gold documents but {len(pred_sets)} predicted")
-    goods = "PRODUCT" in labels and "SUBSTANCE" in labels
+    goods = ("PRODUCT", "SUBSTANCE") if "PRODUCT" in labels and "SUBSTANCE" in labels else ()
     counts = {label: [0, 0, 0] for label in (*labels, EITHER)}
     for gold, pred in zip(gold_sets, pred_sets):
         for label in labels:
             _count(counts[label], gold.get(label, set()), pred.get(label, set()))
         if goods:
-            either = ("PRODUCT", "SUBSTANCE")
-            _count(counts[EITHER], set().union(*(gold.get(k, set()) for k in either)), set().union(*(pred.get(k, set()) for k in either)))
+            _count(counts[EITHER], set().union(*(gold.get(k, set()) for k in goods)), set().union(*(pred.get(k, set()) for k in goods)))
     result = {label: _row(*counts[label]) for label in labels}
     if goods:
         tp, n_pred, n_gold = (counts["PRODUCT"][i] + counts["SUBSTANCE"][i] for i in range(3))

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from kunlun_nlp.entities import split_qualified_places
+from kunlun_nlp.entities import GAZETTEER_LABELS_FILE, split_qualified_places
 from training.datasets import LabeledExample
 from training.drug_gazetteer import drug_terms
 from training.entity_metrics import entity_metrics, format_metrics, gold_texts, span_metrics
@@ -254,8 +254,6 @@ def train_ner(
         shutil.rmtree(out_dir)
     nlp.to_disk(out_dir)
     if gazetteer:
-        from kunlun_nlp.entities import GAZETTEER_LABELS_FILE
-
         fixes = gazetteer_label_fixes(goods=drugs)
         (out_dir / GAZETTEER_LABELS_FILE).write_text(json.dumps(fixes, indent=0, ensure_ascii=False), encoding="utf-8")
 
