@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from kunlun_nlp.index.base import DocumentIndex  # noqa: E402
 from kunlun_nlp.index.embedded import EmbeddedIndex  # noqa: E402
+from kunlun_nlp.config import Settings  # noqa: E402
 from kunlun_nlp.models import find_model  # noqa: E402
-from kunlun_nlp.pipeline import TaggingPipeline  # noqa: E402
+from kunlun_nlp.pipeline import Pipeline  # noqa: E402
 from kunlun_nlp.readers import Document, read_file  # noqa: E402
 from kunlun_nlp.search.request import EntityFilter, SearchRequest  # noqa: E402
 
@@ -79,7 +80,8 @@ def main() -> int:
     rng = random.Random(7)
 
     documents = load_documents(args.docs)
-    pipeline = TaggingPipeline.load(find_model())  # the configured model version (KUNLUN_MODEL), newest by default
+    settings = Settings.from_env()
+    pipeline = Pipeline.load(find_model(settings.model, settings.model_dirs))  # KUNLUN_MODEL, newest by default
     pipeline.tag(documents[:4])  # warm-up: first calls pay one-off allocation costs
     tag_seconds, tagged = timed(lambda: pipeline.tag(documents))
     tag_rate = len(documents) / tag_seconds

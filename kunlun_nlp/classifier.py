@@ -13,13 +13,14 @@ that domain.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from kunlun_nlp.document import DomainScore
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS
 from kunlun_nlp.encoder import EncodedText
 from kunlun_nlp.sentences import sentence_spans
 
@@ -48,19 +49,27 @@ def pooled_probabilities(window_logits: np.ndarray) -> np.ndarray:
 
 
 class TrainedDomainClassifier:
-    """Thresholds were calibrated per label on a dev split of the training data."""
+    """Reads the logits in the order the model gives them (its manifest's label lists); thresholds
+    were calibrated per label on a dev split of the training data."""
 
-    def __init__(self, domain_thresholds: dict[str, float], subtype_thresholds: dict[str, float]) -> None:
+    def __init__(
+        self,
+        domain_labels: Sequence[str],
+        subtype_labels: Sequence[str],
+        domain_thresholds: dict[str, float],
+        subtype_thresholds: dict[str, float],
+    ) -> None:
+        self.domain_labels = list(domain_labels)
+        self.subtype_labels = list(subtype_labels)
         self.thresholds = domain_thresholds
         self.subtype_thresholds = subtype_thresholds
-        self.subtype_labels = list(subtype_thresholds)
 
     def predict(self, encoded: EncodedText, text: str) -> DomainPrediction:
         if encoded.domain_logits is None or encoded.subtype_logits is None:
             raise ValueError("TrainedDomainClassifier needs a trained encoder's output (BranchEncoder)")
         domain_probability = pooled_probabilities(encoded.domain_logits)
         subtype_probability = pooled_probabilities(encoded.subtype_logits)
-        scores = [DomainScore(label, round(float(p), 4)) for label, p in zip(DOMAIN_LABELS, domain_probability)]
+        scores = [DomainScore(label, round(float(p), 4)) for label, p in zip(self.domain_labels, domain_probability)]
         predicted = sorted((s for s in scores if s.score >= self.thresholds[s.label]), key=lambda s: -s.score)
         chosen = {s.label for s in predicted}
         subtypes = sorted(
@@ -71,7 +80,7 @@ class TrainedDomainClassifier:
             ),
             key=lambda s: -s.score,
         )
-        evidence = {s.label: evidence_sentences(encoded, text, DOMAIN_LABELS.index(s.label)) for s in predicted}
+        evidence = {s.label: evidence_sentences(encoded, text, self.domain_labels.index(s.label)) for s in predicted}
         return DomainPrediction(scores=scores, predicted=predicted, subtypes=subtypes, evidence=evidence)
 
 

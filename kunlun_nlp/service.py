@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from itertools import islice
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from collections.abc import Callable, Iterable, Iterator
 
 from kunlun_nlp.config import Settings
@@ -16,9 +16,8 @@ from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index import DocumentIndex, IndexUnavailableError, open_index
 from kunlun_nlp.index.base import ReviewOutcome
 from kunlun_nlp.models import find_model
-from kunlun_nlp.pipeline import TaggingPipeline
+from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.search.results import SearchHit
-from kunlun_nlp.triage.triage import Triager
 
 
 class KunlunService:
@@ -26,21 +25,20 @@ class KunlunService:
         self,
         settings: Settings,
         *,
-        pipeline_factory: Callable[[], TaggingPipeline] | None = None,
+        pipeline_factory: Callable[[], Pipeline] | None = None,
         index: DocumentIndex | None = None,
     ) -> None:
         self.settings = settings
-        # Default: the configured model version (KUNLUN_MODEL; the newest when unset).
-        self._pipeline_factory = pipeline_factory or (lambda: TaggingPipeline.load(find_model(settings.model)))
-        self._pipeline: TaggingPipeline | None = None
+        # Default: the configured model version (the newest when unset), as it declares its pipeline.
+        self._pipeline_factory = pipeline_factory or (lambda: Pipeline.load(find_model(settings.model, settings.model_dirs)))
+        self._pipeline: Pipeline | None = None
         self._index = index
         self._owns_index = index is None  # an index handed in is closed by whoever opened it
         self._open_lock = threading.Lock()  # the API's worker threads may race to open either
         self._pipeline_lock = threading.Lock()  # torch and spaCy models are not shared across threads
-        self.triager = Triager()
 
     @property
-    def pipeline(self) -> TaggingPipeline:
+    def pipeline(self) -> Pipeline:
         with self._open_lock:
             if self._pipeline is None:
                 self._pipeline = self._pipeline_factory()
@@ -53,18 +51,21 @@ class KunlunService:
                 self._index = open_index(self.settings)
             return self._index
 
-    def tag(self, documents: list[Document], *, index: DocumentIndex | None = None) -> list[TaggedDocument]:
-        """Tag, build case cards, and prioritise (novelty checked against `index` when given)."""
+    def tag(
+        self, documents: list[Document], *, index: DocumentIndex | None = None, today: date | None = None
+    ) -> list[TaggedDocument]:
+        """Tag through the model's declared pipeline (novelty checked against `index` when given,
+        recency as of `today`)."""
         pipeline = self.pipeline
-        graded = [self.triager.graded(d) for d in documents]
         with self._pipeline_lock:
-            tagged = pipeline.tag(graded)
-        return self.triager.prioritise(tagged, index)
+            return pipeline.tag(documents, index=index, today=today)
 
-    def tag_stream(self, documents: Iterable[Document], *, index: DocumentIndex | None = None) -> Iterator[TaggedDocument]:
+    def tag_stream(
+        self, documents: Iterable[Document], *, index: DocumentIndex | None = None, today: date | None = None
+    ) -> Iterator[TaggedDocument]:
         iterator, size = iter(documents), self.pipeline.batch_size
         while batch := list(islice(iterator, size)):
-            yield from self.tag(batch, index=index)
+            yield from self.tag(batch, index=index, today=today)
 
     def ingest(self, documents: list[Document]) -> list[TaggedDocument]:
         """Tag and index; raises IndexUnavailableError when nothing could be stored."""

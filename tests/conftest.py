@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kunlun_nlp.document import TaggedDocument
-from kunlun_nlp.pipeline import TaggingPipeline
+from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.readers import Document, read_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +25,9 @@ ENGINE_URL = os.environ.get("KUNLUN_TEST_ENGINE_URL", "http://127.0.0.1:9250")
 
 
 @pytest.fixture(scope="session")
-def pipeline() -> TaggingPipeline:
-    return TaggingPipeline()
+def pipeline() -> Pipeline:
+    """The untrained baseline's declared pipeline (zero-shot domains, en_core_web_sm entities)."""
+    return Pipeline.load(None)
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +46,9 @@ def sample_documents() -> list[Document]:
 
 @pytest.fixture(scope="session")
 def tagged_corpus(pipeline, sample_documents, seed_document) -> list[TaggedDocument]:
-    """The sample reports and the seed notice, graded, tagged and prioritised once per run by the
-    real pipeline (novelty is judged against an index at ingest; here there is none)."""
-    from kunlun_nlp.triage.triage import Triager
-
-    triager = Triager()
-    return triager.prioritise(pipeline.tag([triager.graded(d) for d in [*sample_documents, seed_document]]), None)
+    """The sample reports and the seed notice, tagged once per run by the real pipeline (novelty is
+    judged against an index at ingest; here there is none)."""
+    return pipeline.tag([*sample_documents, seed_document])
 
 
 @pytest.fixture(scope="session")

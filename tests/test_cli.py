@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from kunlun_nlp.document import content_id
-from kunlun_nlp.domains import DOMAIN_LABELS
-from kunlun_nlp.entities import ENTITY_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import ENTITY_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "corpora" / "sample"

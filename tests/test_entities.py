@@ -1,12 +1,16 @@
-"""The domain entity model: a tiny one trained in seconds, loaded by EntityExtractor(domain_model=...)."""
+"""The domain entity model: a tiny one trained in seconds, run through the entity stages a model
+version declares (training.train_ner.entity_pipeline)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kunlun_nlp.entities import ENTITY_LABELS, EntityExtractor
+from kunlun_nlp.document import Document, Entity
+from kunlun_nlp.pipeline import Pipeline, PipelineConfig
+from kunlun_nlp.pipeline.config import ZERO_SHOT_CONFIG
+from kunlun_nlp.vocabulary import ENTITY_LABELS
 from training.datasets import load_corpus, split_train_dev
-from training.train_ner import load_gazetteer, train_ner
+from training.train_ner import entity_pipeline, load_gazetteer, train_ner
 
 CRAFTED = (
     "Police seized 3 tonnes of gutter oil laced with melamine at a warehouse in Guangzhou on 4 March 2024.\n\n"
@@ -24,8 +28,12 @@ def trained(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def extractor(trained):
-    return EntityExtractor(domain_model=trained[0])
+def extractor(trained) -> Pipeline:
+    return entity_pipeline(trained[0])
+
+
+def extract(pipeline: Pipeline, texts: list[str]) -> list[list[Entity]]:
+    return [t.entities for t in pipeline.tag([Document.create(text, id=f"t{i}") for i, text in enumerate(texts)])]
 
 
 def test_train_ner_writes_a_loadable_pipeline_and_reports(trained):
@@ -40,7 +48,6 @@ def test_train_ner_writes_a_loadable_pipeline_and_reports(trained):
     row = report["dev"]["by_text"]["PRODUCT"]
     assert set(row) >= {"precision", "recall", "f1"}
     assert "PRODUCT+SUBSTANCE" in report["dev"]["by_text"]
-    assert "dev_without_gazetteer" in report
 
 
 def test_gazetteer_files_hold_terms():
@@ -50,7 +57,7 @@ def test_gazetteer_files_hold_terms():
 
 def test_domain_entities_merged_with_base_entities(extractor):
     texts = [CRAFTED, *(e.text for e in load_corpus()[:3])]
-    results = extractor.extract(texts)
+    results = extract(extractor, texts)
     assert len(results) == len(texts)
     for text, entities in zip(texts, results):
         spans = sorted((e.start, e.end) for e in entities)
@@ -68,10 +75,10 @@ def test_domain_entities_merged_with_base_entities(extractor):
     assert {"MONEY", "DATE"} <= labels
 
 
-def test_without_domain_model_behaviour_is_unchanged(extractor):
-    base = EntityExtractor()
-    assert base.domain_nlp is None
-    (entities,) = base.extract([CRAFTED])
+def test_without_domain_model_the_base_model_gives_every_label():
+    base = Pipeline(PipelineConfig.read(ZERO_SHOT_CONFIG).up_to("entities"))
+    assert [name for name, _ in base.stages].count("spacy_ner") == 1
+    (entities,) = extract(base, [CRAFTED])
     assert {"MONEY", "DATE"} <= {e.label for e in entities}
     assert not any(e.label == "SUBSTANCE" for e in entities)
 
@@ -97,7 +104,7 @@ def test_dictionary_labels_override_the_ner_for_firm_and_brand_names():
 
 def test_trained_model_knows_firms_as_written_and_brands_in_any_case(trained, extractor):
     assert (trained[0] / "gazetteer_labels.json").exists()
-    (entities,) = extractor.extract(["Customs seized fake Armani handbags, KEYTRUDA vials and apple juice from Kellogg's."])
+    (entities,) = extract(extractor, ["Customs seized fake Armani handbags, KEYTRUDA vials and apple juice from Kellogg's."])
     found = {(e.label, e.text) for e in entities}
     assert ("ORG", "Armani") in found and ("ORG", "Kellogg") in found
     assert ("PRODUCT", "KEYTRUDA") in found
@@ -164,7 +171,7 @@ def test_goods_names_fill_gaps_and_fix_places_but_not_the_ner_kind_of_goods():
 
 
 def test_trained_model_carries_the_drug_names(trained, extractor):
-    (entities,) = extractor.extract(["Inspectors found Zyprexa and fenproporex in the parcels."])
+    (entities,) = extract(extractor, ["Inspectors found Zyprexa and fenproporex in the parcels."])
     found = {(e.label, e.text) for e in entities}
     assert ("PRODUCT", "Zyprexa") in found and ("SUBSTANCE", "fenproporex") in found
 

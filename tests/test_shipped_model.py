@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kunlun_nlp.models import SHIPPED_MODELS_DIR, find_model
-from kunlun_nlp.pipeline import TaggingPipeline
+from kunlun_nlp.models import find_model, shipped_models_dir
+from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.readers import Document
 
 FIELD_REPORTS: dict[str, set[str]] = {
@@ -28,10 +28,10 @@ KNOWN_MISSES: dict[str, set[str]] = {
 
 
 @pytest.fixture(scope="module")
-def shipped() -> TaggingPipeline:
-    model = find_model(None, [SHIPPED_MODELS_DIR])
+def shipped() -> Pipeline:
+    model = find_model(None, [shipped_models_dir()])
     assert model is not None, "no model version in models/"
-    return TaggingPipeline.load(model)
+    return Pipeline.load(model)
 
 
 def test_the_seed_notice_gets_all_four_domains(shipped, seed_document):

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS, SUBTYPE_LABELS
 from kunlun_nlp.models import ZERO_SHOT, find_model, list_versions
-from kunlun_nlp.pipeline import TaggingPipeline
+from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.readers import Document
 from training.evaluate import evaluate, format_report, write_report
 from training.labeled import read_labeled
@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained_pipeline(trained):
-    return TaggingPipeline.load(find_model("v20000101-0000", [trained.parent]))
+    return Pipeline.load(find_model("v20000101-0000", [trained.parent]))
 
 
 def test_version_folder_holds_everything_the_pipeline_needs(trained):
@@ -36,7 +36,8 @@ def test_version_folder_holds_everything_the_pipeline_needs(trained):
     assert manifest["version"] == trained.name
     assert manifest["domains"] == list(DOMAIN_LABELS)
     assert set(manifest["domain_thresholds"]) == set(DOMAIN_LABELS)
-    for name in (manifest["encoder"], manifest["tokenizer"], manifest["ner"], "metrics.json", "MODEL_CARD.md"):
+    assert manifest["subtypes"] == list(SUBTYPE_LABELS) and manifest["entity_labels"]
+    for name in (manifest["encoder"], manifest["tokenizer"], manifest["ner"], "pipeline.toml", "metrics.json", "MODEL_CARD.md"):
         assert (trained / name).exists(), name
     card = (trained / "MODEL_CARD.md").read_text()
     assert "| corpus | 48 |" in card and "realdev was not used" in card
@@ -55,7 +56,7 @@ def test_versions_resolve_newest_named_or_zero_shot(trained, tmp_path):
     assert find_model(ZERO_SHOT, directories) is None
     with pytest.raises(LookupError, match="no model version"):
         find_model("v-missing", directories)
-    assert [v.version for v in list_versions(directories)] == ["v19990101-0000", trained.name]
+    assert [v.name for v in list_versions(directories)] == ["v19990101-0000", trained.name]
     assert find_model("latest", [tmp_path / "empty"]) is None
 
 

@@ -10,9 +10,11 @@ from kunlun_nlp.document import Document, DomainScore, Entity, TaggedDocument
 from kunlun_nlp.normalize import entity_details
 from kunlun_nlp.triage.cards import build_cards
 from kunlun_nlp.triage.dates import resolve_date
-from kunlun_nlp.triage.grading import SourceGrade, default_grade
-from kunlun_nlp.triage.priority import DEFAULT_CONFIG, PriorityScorer, count_harm
-from kunlun_nlp.triage.triage import Triager
+from kunlun_nlp.triage.grading import default_grade
+from kunlun_nlp.vocabulary import SourceGrade
+from kunlun_nlp.pipeline import Pipeline, PipelineConfig, StageConfig
+from kunlun_nlp.triage.priority import DEFAULT_CONFIG, PriorityScorer, count_harm, load_priority_scorer
+from kunlun_nlp.triage.triage import Prioritiser
 
 WEDNESDAY = date(2024, 3, 6)
 
@@ -78,31 +80,35 @@ def test_round_up_gives_one_card_per_case_with_its_own_details():
     actions = [c.action for c in cards]
     assert actions == ["arrest", "seizure", "seizure", "conviction"]
     first_seizure = cards[1]
-    assert first_seizure.products == ["gutter oil"] and first_seizure.quantities == ["12 tonnes"]
-    assert first_seizure.places == ["Zhengzhou"] and first_seizure.date == date(2024, 3, 5)
-    assert first_seizure.quantity_details[0]["base_value"] == pytest.approx(12000)
+    assert first_seizure.products == ["gutter oil"] and _texts(first_seizure.quantities) == ["12 tonnes"]
+    assert _texts(first_seizure.places) == ["Zhengzhou"] and first_seizure.date == date(2024, 3, 5)
+    assert first_seizure.quantities[0].details["base_value"] == pytest.approx(12000)
     viagra = cards[2]
-    assert viagra.products == ["counterfeit Viagra"] and viagra.money == ["$1.2 million"]
-    assert viagra.money_details[0] == {"amount": pytest.approx(1.2e6), "currency": "USD"}
-    assert viagra.places == ["Ningbo"]
-    assert cards[3].substances == ["pangolin scales"] and cards[3].places == ["Kunming"]
+    assert viagra.products == ["counterfeit Viagra"] and _texts(viagra.money) == ["$1.2 million"]
+    assert viagra.money[0].details == {"amount": pytest.approx(1.2e6), "currency": "USD"}
+    assert _texts(viagra.places) == ["Ningbo"]
+    assert cards[3].substances == ["pangolin scales"] and _texts(cards[3].places) == ["Kunming"]
+
+
+def _texts(values) -> list[str]:
+    return [v.text for v in values]
 
 
 def test_details_named_after_the_action_join_its_card():
     text = "Inspectors raided a warehouse in Lagos. They found 300 cartons of expired tomato paste."
     entities = _entities(text, [("Lagos", "LOC"), ("300 cartons", "QUANTITY"), ("tomato paste", "PRODUCT")])
     (card,) = build_cards(text, entities, None)
-    assert card.action == "raid" and card.quantities == ["300 cartons"] and card.products == ["tomato paste"]
+    assert card.action == "raid" and _texts(card.quantities) == ["300 cartons"] and card.products == ["tomato paste"]
 
 
 def test_a_place_and_its_region_are_listed_most_specific_first():
     text = "Police seized 300 cartons of fake formula from a warehouse in Duluth, Ga."
     entities = _entities(text, [("Duluth, Ga.", "LOC"), ("300 cartons", "QUANTITY"), ("fake formula", "PRODUCT")])
     (card,) = build_cards(text, entities, None)
-    assert card.places == ["Duluth", "Ga."]
+    assert _texts(card.places) == ["Duluth", "Ga."]
     # the town keeps the resolution its state gave it: Duluth, Georgia, not Duluth, Minnesota
-    assert [d["admin1"] for d in card.place_details] == ["Georgia", "Georgia"]
-    assert [d["kind"] for d in card.place_details] == ["city", "admin1"]
+    assert [p.details["admin1"] for p in card.places] == ["Georgia", "Georgia"]
+    assert [p.details["kind"] for p in card.places] == ["city", "admin1"]
 
 
 def test_agencies_and_suspects_get_roles():
@@ -117,8 +123,8 @@ def test_agencies_and_suspects_get_roles():
 
 def test_seed_notice_cards_invent_no_seizures(pipeline, seed_document):
     (tagged,) = pipeline.tag([seed_document])
-    assert all(not card["quantities"] and not card["money"] for card in tagged.cases)
-    assert all(card["action"] not in ("seizure", "arrest", "conviction") for card in tagged.cases)
+    assert all(not card.quantities and not card.money for card in tagged.cases)
+    assert all(card.action not in ("seizure", "arrest", "conviction") for card in tagged.cases)
 
 
 @pytest.mark.parametrize(
@@ -209,25 +215,30 @@ def test_grades_parse_and_default_per_source():
     assert default_grade("unknown blog", config).code == "F6"
 
 
-def _tagged(doc_id: str, text: str, firm: str, grade: str | None = None) -> TaggedDocument:
-    document = Triager().graded(Document.create(text, id=doc_id, grade=grade))
-    start = text.index(firm)
+def _graded(doc_id: str, text: str, grade: str | None = None) -> Document:
+    """Through a pipeline declared with the grading stage alone."""
+    grading = Pipeline(PipelineConfig((StageConfig("source_grade"),)))
+    (tagged,) = grading.tag([Document.create(text, id=doc_id, grade=grade)])
+    return tagged.document
+
+
+def _priority(document: Document, firm: str, index):
+    start = document.text.index(firm)
     entity = Entity("ORG", firm, start, start + len(firm), "Huaxin Trading")
-    return TaggedDocument(document, [DomainScore("FOOD", 0.9)], [DomainScore("FOOD", 0.9)], [entity], [1.0] + [0.0] * 383)
+    return Prioritiser(load_priority_scorer()).priority(document, ["FOOD"], [entity], [], index=index, today=WEDNESDAY)
 
 
-def test_triager_grades_documents_and_judges_novelty_against_the_index(embedded_index):
-    triager = Triager()
-    first = _tagged("one", "Police seized fake formula made by Huaxin Trading Co., Ltd.", "Huaxin Trading Co., Ltd.")
-    assert first.document.grade == "F6"
-    (first,) = triager.prioritise([first], embedded_index)
-    assert "firm new to the index: Huaxin Trading" in first.priority["reasons"]
-    embedded_index.put([first])
-    second = _tagged("two", "HUAXIN TRADING CO LTD was fined again.", "HUAXIN TRADING CO LTD", grade="b2")
-    assert second.document.grade == "B2"
-    (second,) = triager.prioritise([second], embedded_index)
-    assert not [r for r in second.priority["reasons"] if "new to the index" in r]
-    assert "source graded B2" in second.priority["reasons"]
-    # judged against other reports only: re-ingesting the first report does not make its firm "known"
-    (again,) = triager.prioritise([first], embedded_index)
-    assert "firm new to the index: Huaxin Trading" in again.priority["reasons"]
+def test_grading_and_novelty_against_the_index(embedded_index):
+    first = _graded("one", "Police seized fake formula made by Huaxin Trading Co., Ltd.")
+    assert first.grade == "F6"
+    assert "firm new to the index: Huaxin Trading" in _priority(first, "Huaxin Trading Co., Ltd.", embedded_index).reasons
+    start = first.text.index("Huaxin")
+    entity = Entity("ORG", "Huaxin Trading Co., Ltd.", start, start + 24, "Huaxin Trading")
+    embedded_index.put([TaggedDocument(first, [DomainScore("FOOD", 0.9)], [DomainScore("FOOD", 0.9)], [entity], [1.0] + [0.0] * 383)])
+    second = _graded("two", "HUAXIN TRADING CO LTD was fined again.", grade="b2")
+    assert second.grade == "B2"
+    reasons = _priority(second, "HUAXIN TRADING CO LTD", embedded_index).reasons
+    assert not [r for r in reasons if "new to the index" in r]
+    assert "source graded B2" in reasons
+    # judged against other reports only: re-scoring the first report does not make its firm "known"
+    assert "firm new to the index: Huaxin Trading" in _priority(first, "Huaxin Trading Co., Ltd.", embedded_index).reasons

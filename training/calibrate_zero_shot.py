@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from kunlun_nlp.classifier import DEFAULT_CONFIG, ZeroShotDomainClassifier
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS
 from kunlun_nlp.encoder import TextEncoder
 from kunlun_nlp.report_text import classified_text
 from training.labeled import read_labeled

@@ -14,17 +14,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS, ENTITY_LABELS, SUBTYPE_LABELS
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "corpora" / "labeled"
-ENTITY_LABELS = ("ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE", "QUANTITY", "MONEY", "DATE", "LAW")
-SUBTYPES = {
-    "FOOD": ("ADULTERATION", "COUNTERFEIT", "UNSAFE", "MEAT"),
-    "MEDICINE": ("COUNTERFEIT", "UNAPPROVED", "ONLINE", "DEVICE"),
-    "ENVIRONMENT": ("POLLUTION", "WASTE", "WILDLIFE", "RESOURCES"),
-    "INTELLECTUAL_PROPERTY": ("TRADEMARK", "COPYRIGHT", "TRADE_SECRET"),
-}
-SUBTYPE_LABELS = tuple(f"{d}.{s}" for d, subs in SUBTYPES.items() for s in subs)
 GENRES = ("press_release", "news", "inspection_report", "court_summary", "notice", "round_up")
 REQUIRED = ("id", "title", "text", "domains", "subtypes", "entities", "genre", "region")
 

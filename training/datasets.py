@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS
 from training.corpus import CORPUS_DIR, compute_spans
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from kunlun_nlp.document import Entity
+from kunlun_nlp.vocabulary import ENTITY_LABELS
 
-DEFAULT_LABELS: tuple[str, ...] = ("ORG", "LOC", "PERSON", "PRODUCT", "SUBSTANCE", "QUANTITY", "MONEY", "DATE", "LAW")
 COMBINED = "PRODUCT+SUBSTANCE"
 EITHER = "PRODUCT|SUBSTANCE"
 
@@ -60,7 +60,7 @@ def _predicted_by_text(entities: Iterable[Entity]) -> dict[str, set]:
 def entity_metrics(
     gold: list[dict[str, list[str]]],
     predicted: list[list[Entity]],
-    labels: Sequence[str] = DEFAULT_LABELS,
+    labels: Sequence[str] = ENTITY_LABELS,
 ) -> dict:
     """Per-label precision/recall/F1 by text; gold is one {label: [mention, ...]} per document."""
     gold_sets = [{label: set(mentions) for label, mentions in doc.items()} for doc in gold]
@@ -70,7 +70,7 @@ def entity_metrics(
 def span_metrics(
     gold_spans: list[list[tuple[int, int, str]]],
     predicted: list[list[Entity]],
-    labels: Sequence[str] = DEFAULT_LABELS,
+    labels: Sequence[str] = ENTITY_LABELS,
 ) -> dict:
     """Per-label precision/recall/F1 on exact (start, end, label) character spans."""
     gold_sets: list[dict[str, set]] = []

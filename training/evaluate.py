@@ -4,7 +4,7 @@ baseline, measured in the same run on the same texts.
 Domains: per-domain precision, recall, F1 and macro-F1 over the four domains. Entities: per-label
 precision, recall and F1 by text (each document's distinct mention strings), and by exact span
 where the file has spans. The baseline is the skeleton's pipeline: zero-shot domains over the same
-encoder pass, and en_core_web_sm's entities alone.
+encoder pass, and en_core_web_sm's entities alone. Both tag through their declared pipelines.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from kunlun_nlp.classifier import ZeroShotDomainClassifier
-from kunlun_nlp.domains import DOMAIN_LABELS
-from kunlun_nlp.entities import EntityExtractor
-from kunlun_nlp.pipeline import TaggingPipeline
-from kunlun_nlp.report_text import classified_text, report_body
+from kunlun_nlp.models import ZERO_SHOT
+from kunlun_nlp.pipeline import Pipeline, PipelineConfig, StageConfig
+from kunlun_nlp.pipeline.config import ZERO_SHOT_CONFIG
+from kunlun_nlp.vocabulary import DOMAIN_LABELS
 from training.entity_metrics import entity_metrics, span_metrics
 from training.labeled import LabeledDocument
 
@@ -49,12 +48,11 @@ def domain_metrics(gold: list[frozenset[str]], predicted: list[frozenset[str]]) 
     }
 
 
-def evaluate(examples: list[LabeledDocument], *, pipeline: TaggingPipeline, name: str) -> dict[str, Any]:
+def evaluate(examples: list[LabeledDocument], *, pipeline: Pipeline, name: str) -> dict[str, Any]:
     documents = [e.document for e in examples]
-    texts = [classified_text(d) for d in documents]
-    encoded = pipeline.encoder.encode(texts)
-    predicted = [frozenset(d.label for d in pipeline.classifier.predict(enc, text).predicted) for enc, text in zip(encoded, texts)]
-    entities = pipeline.extractor.extract([report_body(d.text) for d in documents])
+    tagged = pipeline.tag(documents)
+    predicted = [frozenset(d.label for d in t.domains) for t in tagged]
+    entities = [t.entities for t in tagged]
     gold_domains = [e.domains for e in examples]
     gold_entities = [e.entities for e in examples]
     report: dict[str, Any] = {
@@ -67,19 +65,25 @@ def evaluate(examples: list[LabeledDocument], *, pipeline: TaggingPipeline, name
     if has_spans:
         report["entities_by_span"] = span_metrics([e.spans for e in examples], entities)
 
-    # The baseline, in the same run: zero-shot over the same encoder output, base spaCy entities.
-    if not isinstance(pipeline.classifier, ZeroShotDomainClassifier):
-        zero_shot = ZeroShotDomainClassifier(pipeline.encoder)
-        baseline_domains = [frozenset(d.label for d in zero_shot.predict(enc).predicted) for enc in encoded]
-        baseline_entities = EntityExtractor().extract([d.text for d in documents])
+    # The baseline, in the same run: the zero-shot pipeline over the model's own encoder (so the
+    # domains differ by the classifier alone), with en_core_web_sm's entities.
+    if pipeline.model_version != ZERO_SHOT:
+        baseline_tagged = _baseline(pipeline).tag(documents)
+        baseline_domains = [frozenset(d.label for d in t.domains) for t in baseline_tagged]
+        baseline_entities = [t.entities for t in baseline_tagged]
         report["baseline"] = {
-            "model": "zero-shot",
+            "model": ZERO_SHOT,
             "domains": domain_metrics(gold_domains, baseline_domains),
             "entities_by_text": entity_metrics(gold_entities, baseline_entities, labels=EVALUATED_ENTITY_LABELS),
         }
         if has_spans:
             report["baseline"]["entities_by_span"] = span_metrics([e.spans for e in examples], baseline_entities)
     return report
+
+
+def _baseline(pipeline: Pipeline) -> Pipeline:
+    config = PipelineConfig.read(ZERO_SHOT_CONFIG).with_stage("minilm_encoder", StageConfig("branch_encoder"))
+    return Pipeline(config, model=pipeline.model, version=ZERO_SHOT)
 
 
 def format_report(report: dict[str, Any]) -> str:

@@ -16,8 +16,7 @@ from datetime import date
 from typing import Any
 
 from kunlun_nlp.document import Document
-from kunlun_nlp.pipeline import TaggingPipeline
-from kunlun_nlp.triage.triage import Triager
+from kunlun_nlp.pipeline import Pipeline
 from training.corpus import CORPUS_DIR
 
 CASES_DIR = CORPUS_DIR.parent / "cases"
@@ -75,23 +74,27 @@ def card_metrics(gold: list[list[dict]], predicted: list[list[dict]]) -> dict[st
     return out
 
 
-def evaluate_triage(pipeline: TaggingPipeline, triager: Triager | None = None) -> dict[str, Any]:
-    triager = triager or Triager()
+def evaluate_triage(pipeline: Pipeline) -> dict[str, Any]:
     corpus = _corpus_records()
     gold_rows = [json.loads(line) for path in sorted(CASES_DIR.glob("cards-*.jsonl")) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     pairs = [json.loads(line) for line in (CASES_DIR / "priority_pairs.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     ids = sorted({row["id"] for row in gold_rows} | {p["a"] for p in pairs} | {p["b"] for p in pairs})
-    tagged = {t.id: t for t in pipeline.tag([triager.graded(_document(corpus[i])) for i in ids])}
+    tagged = {t.id: t for t in pipeline.tag([_document(corpus[i]) for i in ids])}
 
-    cards = card_metrics([row["cards"] for row in gold_rows], [tagged[row["id"]].cases for row in gold_rows])
+    predicted_cards = [[card.to_record() for card in tagged[row["id"]].cases] for row in gold_rows]
+    cards = card_metrics([row["cards"] for row in gold_rows], predicted_cards)
+    prioritiser = pipeline.stage("priority").prioritiser
 
     right = baseline_right = 0
     by_rule: dict[int, Counter] = {}
     for pair in pairs:
         a, b = tagged[pair["a"]], tagged[pair["b"]]
         today = max(d for d in (a.document.published, b.document.published, date.min) if d)
-        (pa,), (pb,) = triager.prioritise([a], None, today=today), triager.prioritise([b], None, today=today)
-        score = {"a": pa.priority["score"], "b": pb.priority["score"]}
+        # each pair as of its later report's day: the priority stage again, on the tags already made
+        score = {
+            name: prioritiser.priority(t.document, [d.label for d in t.domains], t.entities, t.cases, index=None, today=today).score
+            for name, t in (("a", a), ("b", b))
+        }
         base = {"a": max(s.score for s in a.domain_scores), "b": max(s.score for s in b.domain_scores)}
         other = "b" if pair["more_urgent"] == "a" else "a"
         ok = score[pair["more_urgent"]] > score[other]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kunlun_nlp.document import Document
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS
 from kunlun_nlp.readers import document_from_record
 
 NONE_LABELS = frozenset({"OTHER", "NONE"})

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from kunlun_nlp.classifier import pooled_probabilities
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS, SUBTYPE_LABELS
 from kunlun_nlp.encoder import default_model_dir
-from kunlun_nlp.models import SHIPPED_MODELS_DIR
+from kunlun_nlp.models import shipped_models_dir
+from kunlun_nlp.pipeline.config import PIPELINE_FILE, TRAINED_CONFIG
 from kunlun_nlp.report_text import classified_text
-from training.corpus import SUBTYPE_LABELS
 from training.datasets import LabeledExample, load_training_sets, split_train_dev
 from training.train_classifier import (
     ClassifierTrainingConfig,
@@ -57,7 +57,7 @@ def new_version_name(now: datetime | None = None) -> str:
     return (now or datetime.now(timezone.utc)).strftime("v%Y%m%d-%H%M")
 
 
-def train_all(plan: TrainingPlan = FULL, *, out_dir: Path = SHIPPED_MODELS_DIR, version: str | None = None, log=print) -> Path:
+def train_all(plan: TrainingPlan = FULL, *, out_dir: Path | None = None, version: str | None = None, log=print) -> Path:
     started = time.monotonic()
     sets = load_training_sets(with_shared=plan.with_shared)
     if plan.limit:
@@ -66,7 +66,7 @@ def train_all(plan: TrainingPlan = FULL, *, out_dir: Path = SHIPPED_MODELS_DIR, 
     train, dev = split_train_dev(examples)
     log(f"training data: {', '.join(f'{k} {len(v)}' for k, v in sets.items())}; {len(train)} train / {len(dev)} dev")
 
-    target = out_dir / (version or new_version_name())
+    target = (out_dir or shipped_models_dir()) / (version or new_version_name())
     if target.exists():
         raise FileExistsError(f"{target} exists; choose another --version")
     work = target.with_name(target.name + ".partial")
@@ -82,10 +82,11 @@ def train_all(plan: TrainingPlan = FULL, *, out_dir: Path = SHIPPED_MODELS_DIR, 
     classifier_report["int8_check"] = _compare_int8(model, work, dev, classifier_report["domain_thresholds"])
     log(f"int8 check: {classifier_report['int8_check']}")
 
-    from training.train_ner import train_ner
+    from training.train_ner import NER_DIR, train_ner
 
     ner_kwargs = {"max_epochs": plan.ner_epochs} if plan.ner_epochs else {}
-    ner_report = train_ner(train, dev, work / "ner", seed=plan.classifier.seed, log=log, **ner_kwargs)
+    ner_report = train_ner(train, dev, work / NER_DIR, seed=plan.classifier.seed, log=log, **ner_kwargs)
+    shutil.copy(TRAINED_CONFIG, work / PIPELINE_FILE)
 
     seconds = round(time.monotonic() - started, 1)
     manifest = {
@@ -93,9 +94,10 @@ def train_all(plan: TrainingPlan = FULL, *, out_dir: Path = SHIPPED_MODELS_DIR, 
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "encoder": ENCODER_FILE,
         "tokenizer": "tokenizer.json",
-        "ner": "ner",
+        "ner": NER_DIR,
         "domains": list(DOMAIN_LABELS),
         "subtypes": list(SUBTYPE_LABELS),
+        "entity_labels": ner_report["labels"],
         "domain_thresholds": classifier_report["domain_thresholds"],
         "subtype_thresholds": classifier_report["subtype_thresholds"],
         "training_data": _data_summary(sets, train, dev),

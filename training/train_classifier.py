@@ -18,11 +18,10 @@ import numpy as np
 import torch
 
 from kunlun_nlp.chunking import Chunker, length_sorted_batches
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.vocabulary import DOMAIN_LABELS, SUBTYPE_LABELS
 from kunlun_nlp.encoder import default_model_dir
 from kunlun_nlp.report_text import classified_text
 from training.branch_model import BranchedEncoder
-from training.corpus import SUBTYPE_LABELS
 from training.datasets import LabeledExample
 
 # Sources whose sub-type annotations can be trusted, and for which domains.

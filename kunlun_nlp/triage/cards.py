@@ -10,13 +10,13 @@ cards.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date
 
 from kunlun_nlp.document import Entity
 from kunlun_nlp.places import resolve_region
 from kunlun_nlp.sentences import sentence_spans
 from kunlun_nlp.triage.dates import resolve_date
+from kunlun_nlp.triage.records import CardValue, CaseCard, Party
 
 ACTIONS: tuple[tuple[str, re.Pattern], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
@@ -43,32 +43,6 @@ AGENCY_PATTERN = re.compile(
 MEDIA_PATTERN = re.compile(r"\b(press|news|daily|times|post|herald|tribune|xinhua|reuters|afp|bernama|pti|ians|agency france)\b", re.I)
 _SPOKESPERSON = re.compile(r"\b(said|says|told|spokes\w*|director|officer|inspector|commissioner|minister|judge|chief|head)\b", re.I)
 _WHAT = ("PRODUCT", "SUBSTANCE", "QUANTITY", "MONEY")
-
-
-@dataclass
-class Party:
-    name: str
-    role: str  # suspect, victim, agency, other
-
-
-@dataclass
-class CaseCard:
-    action: str
-    products: list[str] = field(default_factory=list)
-    substances: list[str] = field(default_factory=list)
-    quantities: list[str] = field(default_factory=list)
-    money: list[str] = field(default_factory=list)
-    places: list[str] = field(default_factory=list)
-    organisations: list[Party] = field(default_factory=list)
-    persons: list[Party] = field(default_factory=list)
-    date: date | None = None
-    date_text: str | None = None
-    quantity_details: list[dict] = field(default_factory=list)
-    money_details: list[dict] = field(default_factory=list)
-    place_details: list[dict] = field(default_factory=list)
-
-    def has_what(self) -> bool:
-        return bool(self.products or self.substances or self.quantities or self.money)
 
 
 def build_cards(text: str, entities: list[Entity], published: date | None) -> list[CaseCard]:
@@ -109,20 +83,17 @@ def _fill(card: CaseCard, entities: list[Entity], sentence: str, published: date
         elif entity.label == "SUBSTANCE":
             _add(card.substances, value)
         elif entity.label == "QUANTITY":
-            if _add(card.quantities, value):
-                card.quantity_details.append(entity.details or {})
+            _add_value(card.quantities, CardValue(value, dict(entity.details or {})))
         elif entity.label == "MONEY":
-            if _add(card.money, value):
-                card.money_details.append(entity.details or {})
+            _add_value(card.money, CardValue(value, dict(entity.details or {})))
         elif entity.label == "LOC":
             # "Yubei District, Chongqing" is one entity (resolved as the one inside the other); a
             # card lists its parts, most specific first.
             head, _, region = value.partition(",")
-            if _add(card.places, head.strip()):
-                card.place_details.append(entity.details or {})
+            _add_value(card.places, CardValue(head.strip(), dict(entity.details or {})))
             region = region.strip()
-            if region and _add(card.places, region):
-                card.place_details.append(resolve_region(region) or {})
+            if region:
+                _add_value(card.places, CardValue(region, resolve_region(region) or {}))
         elif entity.label == "ORG" and value not in [p.name for p in card.organisations]:
             if MEDIA_PATTERN.search(value):
                 role = "other"
@@ -141,11 +112,15 @@ def _fill(card: CaseCard, entities: list[Entity], sentence: str, published: date
                 card.date, card.date_text = resolved, value
 
 
-def _add(values: list[str], value: str) -> bool:
-    if value in values:
-        return False
-    values.append(value)
-    return True
+def _add(values: list[str], value: str) -> None:
+    if value not in values:
+        values.append(value)
+
+
+def _add_value(values: list[CardValue], value: CardValue) -> None:
+    """A value the card does not quote yet (by its text; the first one's details stay)."""
+    if value.text not in [v.text for v in values]:
+        values.append(value)
 
 
 def _merge_repeats(cards: list[CaseCard]) -> list[CaseCard]:
@@ -153,14 +128,11 @@ def _merge_repeats(cards: list[CaseCard]) -> list[CaseCard]:
     merged: list[CaseCard] = []
     for card in cards:
         same = next((c for c in reversed(merged) if c.action == card.action), None)
-        if same is not None and not (set(card.products + card.substances + card.quantities) - set(same.products + same.substances + same.quantities)):
-            for values, details, into, into_details in (
-                (card.places, card.place_details, same.places, same.place_details),
-                (card.money, card.money_details, same.money, same.money_details),
-            ):
-                for value, detail in zip(values, details):
-                    if _add(into, value):
-                        into_details.append(detail)
+        if same is not None and not (set(card.products + card.substances + _texts(card.quantities)) - set(same.products + same.substances + _texts(same.quantities))):
+            for value in card.places:
+                _add_value(same.places, value)
+            for value in card.money:
+                _add_value(same.money, value)
             for party in card.organisations:
                 if party.name not in [p.name for p in same.organisations]:
                     same.organisations.append(party)
@@ -173,16 +145,5 @@ def _merge_repeats(cards: list[CaseCard]) -> list[CaseCard]:
     return merged
 
 
-def card_to_record(card: CaseCard) -> dict:
-    return {
-        "action": card.action,
-        "products": card.products,
-        "substances": card.substances,
-        "quantities": [{"text": t, **d} for t, d in zip(card.quantities, card.quantity_details)],
-        "money": [{"text": t, **d} for t, d in zip(card.money, card.money_details)],
-        "places": [{"text": t, **d} for t, d in zip(card.places, card.place_details)],
-        "organisations": [{"name": p.name, "role": p.role} for p in card.organisations],
-        "persons": [{"name": p.name, "role": p.role} for p in card.persons],
-        "date": card.date.isoformat() if card.date else None,
-        "date_text": card.date_text,
-    }
+def _texts(values: list[CardValue]) -> list[str]:
+    return [v.text for v in values]

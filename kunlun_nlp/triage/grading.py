@@ -1,34 +1,8 @@
-"""Source grading on the Admiralty scale: source reliability A-F, information credibility 1-6."""
+"""Default source grades (the Admiralty scale's SourceGrade lives in kunlun_nlp.vocabulary)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-_CODE = re.compile(r"^([A-F])([1-6])$")
-
-
-@dataclass(frozen=True)
-class SourceGrade:
-    reliability: str  # A completely reliable ... E unreliable, F cannot be judged
-    credibility: int  # 1 confirmed ... 5 improbable, 6 cannot be judged
-
-    def __post_init__(self) -> None:
-        if self.reliability not in "ABCDEF" or len(self.reliability) != 1:
-            raise ValueError(f"source reliability must be one of A-F, not {self.reliability!r}")
-        if not 1 <= int(self.credibility) <= 6:
-            raise ValueError(f"information credibility must be 1-6, not {self.credibility!r}")
-
-    @property
-    def code(self) -> str:
-        return f"{self.reliability}{self.credibility}"
-
-    @classmethod
-    def parse(cls, code: str) -> SourceGrade:
-        match = _CODE.match(code.strip().upper())
-        if not match:
-            raise ValueError(f"grade {code!r} must be a letter A-F and a digit 1-6, e.g. B2")
-        return cls(match.group(1), int(match.group(2)))
+from kunlun_nlp.vocabulary import SourceGrade
 
 
 def default_grade(source: str, config: dict) -> SourceGrade:

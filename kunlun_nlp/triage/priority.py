@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from kunlun_nlp.document import Entity
 from kunlun_nlp.numbers import find_number
-from kunlun_nlp.triage.grading import SourceGrade
+from kunlun_nlp.vocabulary import SourceGrade
+from kunlun_nlp.triage.records import Priority
 
 DEFAULT_CONFIG = Path(__file__).with_name("priority.toml")
 
@@ -31,13 +32,6 @@ _ILLNESS = re.compile(r"\b" + _NUM + _LINK + _ILLNESS_WORDS + r"\b", re.I)
 _ANY_DEATH = re.compile(r"\b(?:died|death toll|killed|fatal poisoning)\b", re.I)
 _ANY_ILLNESS = re.compile(r"\b(?:fell ill|hospitali[sz]ed|poisoning|admitted to hospital|treated in hospital|sickened|adverse reactions?)\b", re.I)
 _WORD_COUNTS = {"a": 1, "an": 1, "dozen": 12, "dozens": 24, "scores": 40, "hundreds": 200}
-
-
-@dataclass(frozen=True)
-class Priority:
-    score: int
-    reasons: list[str]
-    factors: dict[str, float] = field(default_factory=dict)
 
 
 class PriorityScorer:
@@ -127,6 +121,13 @@ class PriorityScorer:
     def _usd(self, details: dict) -> float:
         rate = self.config["scale"]["usd_per_unit"].get(details.get("currency") or "")
         return float(details["amount"]) * rate if rate and details.get("amount") is not None else 0.0
+
+
+@lru_cache(maxsize=4)
+def load_priority_scorer(config: str | Path = DEFAULT_CONFIG.name) -> PriorityScorer:
+    """The scorer of `config`: a path, or a name relative to this package (its default)."""
+    path = Path(config)
+    return PriorityScorer(path if path.is_absolute() else DEFAULT_CONFIG.parent / path)
 
 
 def count_harm(text: str) -> tuple[int, int]:

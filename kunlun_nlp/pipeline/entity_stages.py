@@ -1,0 +1,134 @@
+"""The entity passes, each a named step: NER models write span layers, later steps relabel, fill
+gaps, merge layers, add amounts and join places, and the last turns a layer into entities.
+
+Spans are offsets into the report body, which is a prefix of the document's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from kunlun_nlp.amounts import find_quantity_spans
+from kunlun_nlp.entities import LABEL_MAPS, GazetteerLabels, join_qualified_places, make_entity, merge_spans, spacy_spans
+from kunlun_nlp.models import ModelMismatchError
+from kunlun_nlp.pipeline.registry import stage
+from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
+from kunlun_nlp.vocabulary import ENTITY_LABELS
+
+
+@stage("spacy_ner")
+class SpacyNerStage:
+    """A spaCy pipeline's entities of `labels` (after `label_map`) into the span layer `layer`."""
+
+    def __init__(
+        self,
+        build: BuildContext,
+        *,
+        model: str,
+        layer: str,
+        labels: Sequence[str],
+        label_map: str | None = None,
+        exclude: Sequence[str] = (),
+        batch_size: int = 32,
+    ) -> None:
+        import spacy
+
+        unknown = [label for label in labels if label not in ENTITY_LABELS]
+        if unknown:
+            raise ModelMismatchError(
+                f"entity step {layer!r} keeps labels {list(labels)}, but this code knows {list(ENTITY_LABELS)}"
+            )
+        self.nlp = spacy.load(build.resolve(model), exclude=list(exclude))
+        self.layer = layer
+        self.labels = frozenset(labels)
+        self.mapping = LABEL_MAPS[label_map] if label_map else None
+        self.batch_size = batch_size
+
+    def __call__(self, items: list[WorkItem], context: TagContext) -> None:
+        docs = self.nlp.pipe([item.body for item in items], batch_size=self.batch_size)
+        for item, doc in zip(items, docs):
+            item.spans[self.layer] = spacy_spans(doc, self.labels, self.mapping)
+
+
+@lru_cache(maxsize=8)
+def _gazetteer(path: str) -> GazetteerLabels:
+    return GazetteerLabels.load(Path(path))
+
+
+@stage("gazetteer_labels")
+class GazetteerLabelsStage:
+    """Firm and brand names as the dictionary labels them, over whatever label the NER gave."""
+
+    def __init__(self, build: BuildContext, *, layer: str, table: str) -> None:
+        self.layer = layer
+        self.table = _gazetteer(str(build.model_file(table)))
+
+    def __call__(self, items: list[WorkItem], context: TagContext) -> None:
+        for item in items:
+            item.spans[self.layer] = self.table.relabel(item.body, item.spans.get(self.layer, []))
+
+
+@stage("goods_lookup")
+class GoodsLookupStage:
+    """The dictionary's goods names (drugs among them) where the layer has nothing yet."""
+
+    def __init__(self, build: BuildContext, *, layer: str, table: str) -> None:
+        self.layer = layer
+        self.table = _gazetteer(str(build.model_file(table)))
+
+    def __call__(self, items: list[WorkItem], context: TagContext) -> None:
+        for item in items:
+            item.spans[self.layer] = merge_spans(item.spans.get(self.layer, []), self.table.find_goods(item.body), frozenset())
+
+
+@stage("merge_layers")
+class MergeLayersStage:
+    """One non-overlapping layer `into` from `base` and `domain`: the domain layer's spans of
+    `domain_wins` labels first, then the base layer's, then the domain layer's others."""
+
+    def __init__(self, build: BuildContext, *, base: str, domain: str, into: str, domain_wins: Sequence[str]) -> None:
+        self.base, self.domain, self.into = base, domain, into
+        self.domain_wins = frozenset(domain_wins)
+
+    def __call__(self, items: list[WorkItem], context: TagContext) -> None:
+        for item in items:
+            item.spans[self.into] = merge_spans(item.spans.get(self.base, []), item.spans.get(self.domain, []), self.domain_wins)
+
+
+@stage("quantities")
+class QuantitiesStage:
+    """Amounts with units the models tag as bare numbers (or miss) fill the layer's gaps as QUANTITY."""
+
+    def __init__(self, build: BuildContext, *, layer: str) -> None:
+        self.layer = layer
+
+    def __call__(self, items: list[WorkItem], context: TagContext) -> None:
+        for item in items:
+            found = [(a, b, "QUANTITY") for a, b in find_quantity_spans(item.body)]
+            item.spans[self.layer] = merge_spans(item.spans.get(self.layer, []), found, frozenset())
+
+
+@stage("join_places")
+class JoinPlacesStage:
+    """A place and the state or country after its comma become one LOC ("Duluth, Ga.")."""
+
+    def __init__(self, build: BuildContext, *, layer: str) -> None:
+        self.layer = layer
+
+    def __call__(self, items: list[WorkItem], context: TagContext) -> None:
+        for item in items:
+            item.spans[self.layer] = join_qualified_places(item.body, item.spans.get(self.layer, []))
+
+
+@stage("entities")
+class EntitiesStage:
+    """The layer's spans as the document's entities, normalised, with their details."""
+
+    def __init__(self, build: BuildContext, *, layer: str) -> None:
+        self.layer = layer
+
+    def __call__(self, items: list[WorkItem], context: TagContext) -> None:
+        for item in items:
+            item.entities = [make_entity(item.body, start, end, label) for start, end, label in item.spans.get(self.layer, [])]
