@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Literal
 
@@ -30,22 +30,10 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.records import tag_summary
-from kunlun_nlp.search.request import (
-    MAX_PAGE_SIZE,
-    MAX_QUERY_CHARS,
-    EntityFilter,
-    InvalidSearchRequest,
-    SearchRequest,
-)
+from kunlun_nlp.search.parse import parse_search_params
+from kunlun_nlp.search.request import MAX_PAGE_SIZE, MAX_QUERY_CHARS, InvalidSearchRequest, SearchRequest
 from kunlun_nlp.service import KunlunService
 
-SEARCH_PARAMS = frozenset(
-    {
-        "q", "domain", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size",
-        "reviewed", "reliability", "credibility",
-    }
-)
-QUEUE_PARAMS = SEARCH_PARAMS - {"sort", "reviewed"}
 _ERRORS = {
     422: {"model": ErrorOut, "description": "Invalid input; the message says what is wrong."},
     503: {"model": ErrorOut, "description": "The index is unreachable; nothing was stored."},
@@ -162,16 +150,13 @@ def _add_routes(app: FastAPI) -> None:
         outcome = service.review(doc_id, body.reviewer)
         if outcome is None:
             raise HTTPException(404, f"no document with id {doc_id!r}")
-        if not outcome.newly_reviewed and outcome.review["reviewed_by"] != body.reviewer:
-            raise HTTPException(
-                409, f"already reviewed by {outcome.review['reviewed_by']} at {outcome.review['reviewed_at']}"
-            )
-        return ReviewOut(id=doc_id, **outcome.review)
+        review = outcome.review
+        if not outcome.newly_reviewed and review.reviewed_by != body.reviewer:
+            raise HTTPException(409, f"already reviewed by {review.reviewed_by} at {review.reviewed_at.isoformat()}")
+        return ReviewOut(id=doc_id, reviewed_by=review.reviewed_by, reviewed_at=review.reviewed_at)
 
 
-def parse_search_request(
-    request: Request,
-    reviewed: bool | None = None,
+def _documented_filters(
     reliability: Annotated[list[str], Query(description="Any of these source grades A-F.")] = [],  # noqa: B006
     credibility: Annotated[list[int], Query(description="Any of these information grades 1-6.")] = [],  # noqa: B006
     q: Annotated[str, Query(description="Words and \"quoted phrases\"; all must match.")] = "",
@@ -180,38 +165,31 @@ def parse_search_request(
     source: Annotated[list[str], Query()] = [],  # noqa: B006
     published_from: date | None = None,
     published_to: date | None = None,
-    sort: Literal["relevance", "date", "priority"] = "relevance",
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
     facet_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+) -> None:
+    """The filters /search and /triage share, declared for the OpenAPI docs and FastAPI's type
+    checks only: the request itself is parsed from the raw query by parse_search_params."""
+
+
+def parse_search_request(
+    request: Request,
+    _: Annotated[None, Depends(_documented_filters)],
+    reviewed: bool | None = None,
+    sort: Literal["relevance", "date", "priority"] = "relevance",
 ) -> SearchRequest:
-    _reject_unknown(request, SEARCH_PARAMS)
-    return SearchRequest(
-        text=q,
-        domains=tuple(d.strip().upper() for d in domain),
-        entities=tuple(EntityFilter.parse(e) for e in entity),
-        sources=tuple(source),
-        published_from=published_from,
-        published_to=published_to,
-        sort=sort,
-        page=page,
-        size=size,
-        facet_size=facet_size,
-        reviewed=reviewed,
-        reliability=tuple(r.strip().upper() for r in reliability),
-        credibility=tuple(credibility),
-    )
+    # reviewed and sort, like _documented_filters, are declared for the docs; the raw query counts
+    return parse_search_params(_query_lists(request))
 
 
-def parse_queue_request(request: Request, query: Annotated[SearchRequest, Depends(parse_search_request)]) -> SearchRequest:
-    _reject_unknown(request, QUEUE_PARAMS)
-    return replace(query, reviewed=False, sort="priority")
+def parse_queue_request(request: Request, _: Annotated[None, Depends(_documented_filters)]) -> SearchRequest:
+    return parse_search_params(_query_lists(request), queue=True)
 
 
-def _reject_unknown(request: Request, known: frozenset[str]) -> None:
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
-        raise InvalidSearchRequest(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+def _query_lists(request: Request) -> dict[str, list[str]]:
+    """Every query parameter with all its values (a repeated filter is given once per value)."""
+    return {name: request.query_params.getlist(name) for name in request.query_params.keys()}
 
 
 def _to_document(document: DocumentIn) -> Document:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -17,7 +18,8 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.readers import ReadFailure, document_from_record, iter_input_files, read_file
-from kunlun_nlp.search.request import EntityFilter, InvalidSearchRequest, SearchRequest
+from kunlun_nlp.search.parse import parse_search_params
+from kunlun_nlp.search.request import InvalidSearchRequest, SearchRequest
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 INGEST_BATCH = 32
@@ -28,6 +30,10 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Models load from installed packages only; tokenizers must not fork-warn in worker processes.
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -110,7 +116,7 @@ def run_tag(args: argparse.Namespace) -> int:
     # Novelty is judged against an index that exists; tagging never creates one.
     settings = service.settings
     index = service.index if settings.engine_url or settings.embedded_index_path.exists() else None
-    for tagged in service.tag_stream(documents, index=index):
+    for tagged in service.tag_stream(documents, index=index, today=args.as_of):
         print(json.dumps(tag_summary(tagged), ensure_ascii=False), flush=True)
     return EXIT_OK
 
@@ -141,20 +147,7 @@ def _documents_from_jsonl(lines: TextIO, name: str) -> list[Document]:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    try:
-        request = SearchRequest(
-            text=" ".join(args.query),
-            domains=tuple(d.upper() for d in args.domain),
-            entities=tuple(EntityFilter.parse(e) for e in args.entity),
-            sources=tuple(args.source),
-            published_from=args.published_from,
-            published_to=args.published_to,
-            sort=args.sort,
-            page=args.page,
-            size=args.size,
-        )
-    except InvalidSearchRequest as exc:
-        raise UsageError(str(exc)) from exc
+    request = _search_request(args, queue=False)
     service = _service(args)
     result = service.index.search(request)
     if args.json:
@@ -174,6 +167,25 @@ def run_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _search_request(args: argparse.Namespace, *, queue: bool) -> SearchRequest:
+    """The options as the API's query parameters, parsed by the same function as the API's."""
+    params: dict[str, list[str]] = {
+        "q": [" ".join(args.query)] if args.query else [],
+        "domain": args.domain,
+        "entity": args.entity,
+        "source": args.source,
+        "reliability": args.reliability,
+        "credibility": args.credibility,
+    }
+    for name in ("published_from", "published_to", "sort", "reviewed", "page", "size", "facet_size"):
+        if getattr(args, name, None) is not None:
+            params[name] = [getattr(args, name)]
+    try:
+        return parse_search_params({name: values for name, values in params.items() if values}, queue=queue)
+    except InvalidSearchRequest as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def _print_json(result) -> None:
     from dataclasses import asdict
 
@@ -191,24 +203,13 @@ def run_triage(args: argparse.Namespace) -> int:
         outcome = service.review(args.review, args.by.strip())
         if outcome is None:
             raise UsageError(f"no document with id {args.review!r}")
-        if not outcome.newly_reviewed and outcome.review["reviewed_by"] != args.by.strip():
-            print(f"kunlun-nlp: already reviewed by {outcome.review['reviewed_by']} at {outcome.review['reviewed_at']}", file=sys.stderr)
+        review = outcome.review
+        if not outcome.newly_reviewed and review.reviewed_by != args.by.strip():
+            print(f"kunlun-nlp: already reviewed by {review.reviewed_by} at {review.reviewed_at.isoformat()}", file=sys.stderr)
             return EXIT_PARTIAL
-        print(f"reviewed {args.review} by {outcome.review['reviewed_by']} at {outcome.review['reviewed_at']}")
+        print(f"reviewed {args.review} by {review.reviewed_by} at {review.reviewed_at.isoformat()}")
         return EXIT_OK
-    try:
-        request = SearchRequest(
-            text=" ".join(args.query),
-            domains=tuple(d.upper() for d in args.domain),
-            entities=tuple(EntityFilter.parse(e) for e in args.entity),
-            reliability=tuple(r.upper() for r in args.reliability),
-            reviewed=False,
-            sort="priority",
-            size=args.size,
-        )
-    except InvalidSearchRequest as exc:
-        raise UsageError(str(exc)) from exc
-    result = service.index.search(request)
+    result = service.index.search(_search_request(args, queue=True))
     if args.json:
         _print_json(result)
         return EXIT_OK
@@ -238,8 +239,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from kunlun_nlp.models import find_model
-    from kunlun_nlp.pipeline import TaggingPipeline
+    from kunlun_nlp.pipeline import Pipeline
     from training.datasets import load_corpus
     from training.evaluate import evaluate, format_report, write_report
     from training.labeled import LabeledDocument, read_labeled
@@ -247,7 +247,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.triage:
         from training.evaluate_triage import evaluate_triage, format_triage_report
 
-        triage_report = evaluate_triage(TaggingPipeline.load(find_model(args.model)))
+        triage_report = evaluate_triage(Pipeline.load(_model(args)))
         print(format_triage_report(triage_report))
         if args.report:
             from pathlib import Path
@@ -268,15 +268,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         raise UsageError("give a labeled JSONL file or --corpus-test")
     try:
-        model = find_model(args.model)
+        model = _model(args)
     except LookupError as exc:
         raise UsageError(str(exc)) from exc
-    report = evaluate(examples, pipeline=TaggingPipeline.load(model), name=name)
+    report = evaluate(examples, pipeline=Pipeline.load(model), name=name)
     print(format_report(report))
     if args.report:
         for path in write_report(report, args.report):
             print(f"wrote {path}")
     return EXIT_OK
+
+
+def _model(args: argparse.Namespace):
+    from kunlun_nlp.models import find_model
+
+    settings = Settings.from_env(data_dir=args.data_dir, model=args.model)
+    return find_model(settings.model, settings.model_dirs)
 
 
 def _labeled_from_example(example, cls):
@@ -308,9 +315,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _models_dir():
-    from kunlun_nlp.models import SHIPPED_MODELS_DIR
+    from kunlun_nlp.models import shipped_models_dir
 
-    return SHIPPED_MODELS_DIR
+    return shipped_models_dir()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -328,28 +335,35 @@ def _parser() -> argparse.ArgumentParser:
 
     tag = commands.add_parser("tag", parents=[common], help="tag JSONL documents (needs `text`) and print JSON lines")
     tag.add_argument("file", nargs="?", help="JSONL file; standard input when absent or -")
+    tag.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD", help="judge recency as of this day (default: today)")
     tag.set_defaults(run=run_tag)
 
-    search = commands.add_parser("search", parents=[common], help="search the index")
-    search.add_argument("query", nargs="*", help='words and "quoted phrases"')
-    search.add_argument("--domain", action="append", default=[], help="repeatable: any of these domains")
-    search.add_argument("--entity", action="append", default=[], metavar="LABEL:VALUE", help="repeatable: all must match")
-    search.add_argument("--source", action="append", default=[])
-    search.add_argument("--published-from", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    search.add_argument("--published-to", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    search.add_argument("--sort", choices=["relevance", "date", "priority"], default="relevance")
-    search.add_argument("--page", type=int, default=1)
-    search.add_argument("--size", type=int, default=10)
-    search.add_argument("--json", action="store_true", help="print the full result as JSON")
+    # search and triage take the API's filters; values are checked by the parser the API uses
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("query", nargs="*", help='words and "quoted phrases"; all must match')
+    filters.add_argument("--domain", action="append", default=[], help="repeatable: any of these domains")
+    filters.add_argument("--entity", action="append", default=[], metavar="LABEL:VALUE", help="repeatable: all must match")
+    filters.add_argument("--source", action="append", default=[], help="repeatable: any of these sources")
+    filters.add_argument("--published-from", metavar="YYYY-MM-DD")
+    filters.add_argument("--published-to", metavar="YYYY-MM-DD")
+    filters.add_argument("--reliability", action="append", default=[], metavar="A-F", help="repeatable: source grades")
+    filters.add_argument("--credibility", action="append", default=[], metavar="1-6", help="repeatable: information grades")
+    filters.add_argument("--page", metavar="N", help="page number, from 1")
+    filters.add_argument("--facet-size", metavar="N", help="values per facet (default 10)")
+    filters.add_argument("--json", action="store_true", help="print the full result as JSON")
+
+    search = commands.add_parser("search", parents=[common, filters], help="search the index")
+    search.add_argument("--sort", metavar="{relevance,date,priority}", help="default relevance")
+    search.add_argument("--size", metavar="N", help="hits per page (default 10)")
+    reviewed = search.add_mutually_exclusive_group()
+    reviewed.add_argument("--reviewed", action="store_const", const="true", help="only reviewed reports")
+    reviewed.add_argument("--unreviewed", dest="reviewed", action="store_const", const="false", help="only unreviewed ones")
     search.set_defaults(run=run_search)
 
-    triage = commands.add_parser("triage", parents=[common], help="the queue of unreviewed reports, by priority")
-    triage.add_argument("query", nargs="*", help="optional words to narrow the queue")
-    triage.add_argument("--domain", action="append", default=[])
-    triage.add_argument("--entity", action="append", default=[], metavar="LABEL:VALUE")
-    triage.add_argument("--reliability", action="append", default=[], metavar="A-F", help="source grade filter")
-    triage.add_argument("--size", type=int, default=20)
-    triage.add_argument("--json", action="store_true")
+    triage = commands.add_parser(
+        "triage", parents=[common, filters], help="the queue of unreviewed reports, by priority; the search filters apply"
+    )
+    triage.add_argument("--size", metavar="N", default="20", help="reports per page (default 20)")
     triage.add_argument("--review", metavar="ID", help="mark this report reviewed (takes it off the queue)")
     triage.add_argument("--by", metavar="NAME", help="who reviewed it (with --review)")
     triage.set_defaults(run=run_triage)

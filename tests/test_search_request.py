@@ -1,15 +1,18 @@
-"""Search request parsing and validation, the FTS5 match expression, and entity normalisation."""
+"""Search request parsing and validation (the typed request, and the raw parameters the API and
+the CLI share), the FTS5 match expression, and entity normalisation."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from datetime import date
 
 import pytest
 
-from kunlun_nlp.index.embedded import fts_match_expression
+from kunlun_nlp.index.embedded_query import fts_match_expression
 from kunlun_nlp.normalize import entity_key, normalize_entity
+from kunlun_nlp.search.parse import QUEUE_PARAMS, SEARCH_PARAMS, parse_search_params
 from kunlun_nlp.search.request import (
     MAX_QUERY_CHARS,
     EntityFilter,
@@ -153,6 +156,200 @@ def test_invalid_requests(kwargs, fragment):
 def test_invalid_search_request_is_value_error():
     with pytest.raises(ValueError):
         SearchRequest(size=0)
+
+
+# -- parse_search_params: the raw parameters of the API and the CLI ------------------------------------
+
+
+def test_no_parameters_is_the_default_request():
+    assert parse_search_params({}) == SearchRequest()
+    assert parse_search_params({}, queue=True) == SearchRequest(reviewed=False, sort="priority")
+
+
+def test_every_parameter_parsed_and_tidied():
+    request = parse_search_params(
+        {
+            "q": ['fake "baby formula"'],
+            "domain": [" food", "medicine"],
+            "entity": ["org:Acme Inc.", "LOC: Lagos"],
+            "source": ["wire", "ngo-watch"],
+            "published_from": ["2024-01-01"],
+            "published_to": ["2024-06-30"],
+            "sort": ["date"],
+            "page": ["3"],
+            "size": ["20"],
+            "facet_size": ["5"],
+            "reviewed": ["false"],
+            "reliability": ["a", " B "],
+            "credibility": ["1", "2"],
+        }
+    )
+    assert request == SearchRequest(
+        text='fake "baby formula"',
+        domains=("FOOD", "MEDICINE"),
+        entities=(EntityFilter("ORG", "Acme Inc."), EntityFilter("LOC", "Lagos")),
+        sources=("wire", "ngo-watch"),
+        published_from=date(2024, 1, 1),
+        published_to=date(2024, 6, 30),
+        sort="date",
+        page=3,
+        size=20,
+        facet_size=5,
+        reviewed=False,
+        reliability=("A", "B"),
+        credibility=(1, 2),
+    )
+
+
+def test_single_values_and_the_last_of_repeated_single_parameters():
+    request = parse_search_params({"q": "pork", "domain": "FOOD", "page": ["1", "2"], "reviewed": "Yes"})
+    assert (request.text, request.domains, request.page, request.reviewed) == ("pork", ("FOOD",), 2, True)
+
+
+def test_unknown_parameters_are_named_with_the_known_ones():
+    with pytest.raises(InvalidSearchRequest) as info:
+        parse_search_params({"colour": ["red"], "q": ["x"], "Domain": ["FOOD"]})
+    assert str(info.value) == f"unknown parameter(s) Domain, colour; known: {', '.join(sorted(SEARCH_PARAMS))}"
+
+
+def test_queue_forces_unreviewed_by_priority_and_refuses_sort_and_reviewed():
+    request = parse_search_params({"domain": ["FOOD"], "reliability": ["A"], "page": ["2"], "size": ["5"]}, queue=True)
+    assert request == SearchRequest(domains=("FOOD",), reliability=("A",), page=2, size=5, reviewed=False, sort="priority")
+    for name, value in (("sort", "date"), ("reviewed", "true")):
+        with pytest.raises(InvalidSearchRequest) as info:
+            parse_search_params({name: [value]}, queue=True)
+        assert str(info.value).startswith(f"unknown parameter(s) {name}; known: ")
+        assert ", ".join(sorted(QUEUE_PARAMS)) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"page": ["two"]}, "page: 'two' is not a whole number"),
+        ({"page": ["0"]}, "page starts at 1"),
+        ({"size": ["101"]}, "size must be between 1 and 100"),
+        ({"size": ["1.5"]}, "size: '1.5' is not a whole number"),
+        ({"facet_size": [""]}, "facet_size: '' is not a whole number"),
+        ({"page": ["200"], "size": ["100"]}, "may not exceed 10000"),
+        ({"published_from": ["2024-13-01"]}, "published_from: '2024-13-01' is not a date (YYYY-MM-DD)"),
+        ({"published_to": ["yesterday"]}, "published_to: 'yesterday' is not a date"),
+        ({"published_from": ["2024-05-01"], "published_to": ["2024-01-01"]}, "after published_to"),
+        ({"reviewed": ["maybe"]}, "reviewed: 'maybe' is not true or false"),
+        ({"sort": ["random"]}, "sort must be one of relevance, date, priority"),
+        ({"domain": ["WEAPONS"]}, "unknown domain 'WEAPONS'"),
+        ({"entity": ["ORG"]}, "must look like LABEL:value"),
+        ({"entity": ["SHIP:Ever Given"]}, "unknown entity label 'SHIP'"),
+        ({"reliability": ["G"]}, "reliability 'G' is not a grade A-F"),
+        ({"reliability": ["AB"]}, "reliability 'AB' is not a grade A-F"),
+        ({"credibility": ["9"]}, "credibility 9 is not a grade 1-6"),
+        ({"credibility": ["high"]}, "credibility: 'high' is not a whole number"),
+        ({"q": ["x" * (MAX_QUERY_CHARS + 1)]}, "longer than 1000"),
+    ],
+)
+def test_bad_values_are_refused_with_a_message(params, message):
+    with pytest.raises(InvalidSearchRequest) as info:
+        parse_search_params(params)
+    assert message in str(info.value)
+
+
+# -- the CLI and the API give the same answers ------------------------------------------------------------
+
+# API query parameters → the same request through the CLI's options.
+_SEARCHES = [
+    {"q": "counterfeit", "size": "50"},
+    {"domain": ["FOOD", "MEDICINE"], "sort": "date", "size": "50"},
+    {"entity": "LOC:Lagos", "reliability": ["A", "B", "f"], "size": "50"},
+    {"source": ["wire", "ministry"], "published_from": "2024-03-01", "published_to": "2024-09-30", "size": "50"},
+    {"reviewed": "true"},
+    {"reviewed": "false", "sort": "priority", "page": "2", "size": "5"},
+    {"q": '"environmental protection"', "credibility": ["1", "6"], "facet_size": "2"},
+]
+_QUEUES = [
+    {"size": "50"},
+    {"domain": "ENVIRONMENT", "page": "2", "size": "3"},
+    {"q": "seized", "credibility": ["2", "3", "6"], "source": ["wire", "customs-bulletin"], "published_from": "2024-02-01", "size": "20"},
+]  # the CLI's queue shows 20 by default, the API's 10
+
+
+def _cli_options(params: dict[str, str | list[str]]) -> list[str]:
+    options: list[str] = []
+    for name, values in params.items():
+        for value in [values] if isinstance(values, str) else values:
+            if name == "q":
+                options.append(value)
+            elif name == "reviewed":
+                options.append("--reviewed" if value == "true" else "--unreviewed")
+            else:
+                options += [f"--{name.replace('_', '-')}", value]
+    return options
+
+
+@pytest.fixture
+def synthetic_data_dir(tmp_path, monkeypatch):
+    """A data folder whose embedded index holds the synthetic corpus, two reports reviewed."""
+    from datetime import datetime, timezone
+
+    from kunlun_nlp.config import Settings
+    from kunlun_nlp.index.embedded import EmbeddedIndex
+    from kunlun_nlp.testing.synthetic import SEED_ID, synthetic_corpus
+
+    for name in ("KUNLUN_ENGINE_URL", "KUNLUN_INDEX_NAME", "KUNLUN_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    data_dir = tmp_path / "data"
+    index = EmbeddedIndex(Settings(data_dir=data_dir).embedded_index_path)
+    corpus = synthetic_corpus()
+    assert not index.put(corpus).failed
+    for doc_id in (SEED_ID, corpus[4].id):
+        index.mark_reviewed(doc_id, "ana", datetime(2026, 11, 29, tzinfo=timezone.utc))
+    index.close()
+    return data_dir
+
+
+def test_cli_and_api_give_the_same_results(synthetic_data_dir, capsys):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from kunlun_cli.main import main
+    from kunlun_nlp.config import Settings
+    from kunlun_nlp.service import KunlunService
+
+    def cli(command: str, params: dict) -> dict:
+        assert main([command, "--json", *_cli_options(params), "--data-dir", str(synthetic_data_dir)]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir)))) as client:
+        for command, path, cases in (("search", "/search", _SEARCHES), ("triage", "/triage", _QUEUES)):
+            for params in cases:
+                response = client.get(path, params=params)
+                assert response.status_code == 200, (path, params, response.text)
+                api, by_cli = response.json(), cli(command, params)
+                assert api["total"] > 0 and api["hits"], (path, params)
+                assert [h["id"] for h in by_cli["hits"]] == [h["id"] for h in api["hits"]], (path, params)
+                assert by_cli == api, (path, params)
+
+
+def test_cli_and_api_refuse_the_same_bad_values(synthetic_data_dir, capsys):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from kunlun_cli.main import EXIT_USAGE, main
+    from kunlun_nlp.config import Settings
+    from kunlun_nlp.service import KunlunService
+
+    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir)))) as client:
+        for params, message in (
+            ({"domain": "WEAPONS"}, "unknown domain 'WEAPONS'"),
+            ({"entity": "SHIP:Ever Given"}, "unknown entity label 'SHIP'"),
+            ({"reliability": "G"}, "reliability 'G' is not a grade A-F"),
+            ({"page": "200", "size": "100"}, "may not exceed 10000"),
+        ):
+            response = client.get("/search", params=params)
+            assert response.status_code == 422 and message in response.json()["detail"]
+            assert main(["search", *_cli_options(params), "--data-dir", str(synthetic_data_dir)]) == EXIT_USAGE
+            assert message in capsys.readouterr().err
+        assert client.get("/triage", params={"sort": "date"}).status_code == 422
+    with pytest.raises(SystemExit):  # the queue has no --sort, as /triage has no sort
+        main(["triage", "--sort", "date", "--data-dir", str(synthetic_data_dir)])
 
 
 # -- EntityFilter.parse ----------------------------------------------------------------------------------

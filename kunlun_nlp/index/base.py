@@ -1,19 +1,24 @@
-"""The interface every index backend implements; tests/test_index_contract.py holds it to it."""
+"""The interface every index backend implements; kunlun_nlp.testing.IndexContract holds it to it."""
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from kunlun_nlp.document import TaggedDocument
+from kunlun_nlp.document import Review, TaggedDocument
+from kunlun_nlp.errors import IndexUnavailableError  # noqa: F401 - re-exported: backends raise it
 from kunlun_nlp.search.request import SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult
 
-
-class IndexUnavailableError(RuntimeError):
-    """The backend cannot be reached or refused the write: nothing was stored."""
+EMBEDDING_DIMS = 384
+# The engine's limits, which every backend enforces so that all store the same documents:
+# Lucene refuses a keyword term over 32,766 UTF-8 bytes, and the engine an id over 512 bytes.
+MAX_KEYWORD_BYTES = 32_766
+MAX_ID_BYTES = 512
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class BackendHealth:
 
 @dataclass(frozen=True)
 class ReviewOutcome:
-    review: dict  # {"reviewed_by", "reviewed_at"}: whoever reviewed it first
+    review: Review  # whoever reviewed it first
     newly_reviewed: bool  # False when someone had already reviewed it
 
 
@@ -37,12 +42,47 @@ class IndexWriteReport:
     failed: dict[str, str]  # document id → reason
 
 
+def refusal_reason(record: Mapping[str, Any]) -> str | None:
+    """Why a stored record (records.tagged_to_record) cannot be indexed, or None when it can."""
+    embedding = record.get("embedding") or []
+    if len(embedding) != EMBEDDING_DIMS:
+        return f"embedding has {len(embedding)} dimensions, not {EMBEDDING_DIMS}"
+    if not all(math.isfinite(x) for x in embedding):
+        return "embedding has a value that is not a finite number"
+    if not any(embedding):
+        return "embedding has zero magnitude; cosine similarity is undefined"
+    if len(str(record["id"]).encode("utf-8")) > MAX_ID_BYTES:
+        return f"id is longer than {MAX_ID_BYTES} bytes"
+    for field, value in _keywords(record):
+        if len(value.encode("utf-8")) > MAX_KEYWORD_BYTES:
+            return f"{field} is longer than {MAX_KEYWORD_BYTES} bytes (one term)"
+    return None
+
+
+def _keywords(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """The values stored as single terms: the engine's keyword fields."""
+    for field in ("source", "language", "model", "grade"):
+        yield field, str(record.get(field) or "")
+    for label in record.get("domains") or []:
+        yield "domains", label
+    for subtype in record.get("subtypes") or []:
+        yield "subtypes.label", subtype["label"]
+    for entity in record.get("entities") or []:
+        for field in ("label", "text", "normalized", "key"):
+            yield f"entities.{field}", entity[field]
+    yield "review.reviewed_by", str((record.get("review") or {}).get("reviewed_by") or "")
+
+
 class DocumentIndex(ABC):
     backend: str
 
     @abstractmethod
     def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
-        """Store (or replace, by id) tagged documents; searchable when this returns."""
+        """Store (or replace, by id) tagged documents; searchable when this returns.
+
+        A document given twice is stored once (the last copy) and counted once. One the backend
+        refuses (refusal_reason) lands in `failed` with the reason; the others are stored. A stored
+        review is kept when the new copy has none, even against a concurrent mark_reviewed."""
 
     @abstractmethod
     def get(self, doc_id: str) -> TaggedDocument | None: ...

@@ -2,7 +2,9 @@
 
 One file in the data folder. Full text goes through FTS5's porter stemmer, the nearest thing to
 the engine's English analyzer; filters and facets read two side tables; similar documents are
-found by brute-force cosine over the stored embeddings.
+found by brute-force cosine over the stored embeddings. Requests become SQL in embedded_query.py;
+rows become hits and facets in kunlun_nlp.search.results. What the engine would refuse
+(base.refusal_reason) is refused here too, so both backends store the same documents.
 """
 
 from __future__ import annotations
@@ -13,30 +15,29 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from kunlun_nlp.document import TaggedDocument
+from kunlun_nlp.document import Review, TaggedDocument
 from kunlun_nlp.index.base import (
     BackendHealth,
     DocumentIndex,
     IndexUnavailableError,
     IndexWriteReport,
     ReviewOutcome,
+    refusal_reason,
 )
-from kunlun_nlp.normalize import entity_key, normalize_entity
-from kunlun_nlp.records import hit_from_record, tagged_from_record, tagged_to_record
-from kunlun_nlp.search.request import FACET_ENTITY_LABELS, QueryText, SearchRequest
-from kunlun_nlp.search.results import (
-    MATCH_END,
-    MATCH_START,
-    Facets,
-    FacetValue,
-    SearchHit,
-    SearchResult,
-    plain_snippet,
-    render_snippet,
+from kunlun_nlp.index.embedded_query import (
+    compile_search,
+    domain_facet_sql,
+    entity_facet_sql,
+    fts_match_expression,
+    total_sql,
 )
+from kunlun_nlp.records import tagged_from_record, tagged_to_record
+from kunlun_nlp.search.request import FACET_ENTITY_LABELS, SearchRequest
+from kunlun_nlp.search.results import SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -87,23 +88,6 @@ _TRIAGE_COLUMNS = (
     ("reviewed_by", "TEXT"),
     ("reviewed_at", "TEXT"),
 )
-_TITLE_WEIGHT, _TEXT_WEIGHT = 2.0, 1.0
-_BY_DATE = "d.published IS NULL, d.published DESC, d.ingested_at DESC"
-_BY_PRIORITY = "d.priority IS NULL, d.priority DESC, " + _BY_DATE
-_SNIPPET_TOKENS = 24
-
-
-def fts_match_expression(query: QueryText) -> str:
-    """Every term and phrase as an FTS5 string literal, implicitly ANDed: no FTS5 syntax survives."""
-    parts = [_fts_string(term) for term in query.terms]
-    parts += [_fts_string(" ".join(words)) for words in query.phrases]
-    return " ".join(parts)
-
-
-def _fts_string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 class EmbeddedIndex(DocumentIndex):
     backend = "embedded"
 
@@ -130,24 +114,34 @@ class EmbeddedIndex(DocumentIndex):
     # -- writes --------------------------------------------------------------------------------
 
     def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
-        indexed = 0
+        records: dict[str, dict[str, Any]] = {}
+        failed: dict[str, str] = {}
+        for tagged in documents:  # the last copy of an id wins, as a later put would
+            record = tagged_to_record(tagged)
+            reason = refusal_reason(record)
+            if reason:
+                failed[record["id"]] = reason
+                records.pop(record["id"], None)
+            else:
+                failed.pop(record["id"], None)
+                records[record["id"]] = record
         try:
             with self._lock:
+                # One transaction, holding SQLite's write lock from the start: the stored review
+                # read in _put_one cannot change before the write.
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    for tagged in documents:
-                        self._put_one(tagged)
-                        indexed += 1
+                    for record in records.values():
+                        self._put_one(record)
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
-        return IndexWriteReport(indexed=indexed, failed={})
+        return IndexWriteReport(indexed=len(records), failed=failed)
 
-    def _put_one(self, tagged: TaggedDocument) -> None:
-        record = tagged_to_record(tagged)
+    def _put_one(self, record: dict[str, Any]) -> None:
         embedding = np.asarray(record.pop("embedding"), dtype=np.float32).tobytes()
         previous = self._db.execute("SELECT reviewed_by, reviewed_at FROM documents WHERE id = ?", (record["id"],)).fetchone()
         if previous and previous[1] and not record.get("review"):
@@ -201,91 +195,46 @@ class EmbeddedIndex(DocumentIndex):
             return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
     def _search(self, request: SearchRequest) -> SearchResult:
-        where, params = _filter_clauses(request)
+        compiled = compile_search(request)
+        matching, params = compiled.matching_sql, compiled.matching_params
         with self._lock:
-            if request.query.is_empty:
-                return self._search_filtered(request, where, params)
-            return self._search_text(request, where, params)
-
-    def _search_text(self, request: SearchRequest, where: list[str], params: list) -> SearchResult:
-        match = fts_match_expression(request.query)
-        conditions = " AND ".join(["documents_fts MATCH ?", *where])
-        base = f"FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid WHERE {conditions}"
-        all_params = [match, *params]
-        order = {"date": _BY_DATE, "priority": _BY_PRIORITY}.get(request.sort, "rank")
-        rows = self._db.execute(
-            f"SELECT d.id, d.title, d.source, d.published, d.record,"
-            f" bm25(documents_fts, {_TITLE_WEIGHT}, {_TEXT_WEIGHT}) AS rank,"
-            f" snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', {_SNIPPET_TOKENS}) "
-            f"{base} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*all_params, request.size, request.offset],
-        ).fetchall()
-        # bm25() is lower-is-better; flip it so that a higher score is a better hit, as on the engine
-        hits = [
-            _hit(r, round(-float(r[5]), 4), render_snippet(r[6]) if MATCH_START in r[6] else plain_snippet(r[6]))
-            for r in rows
-        ]
-        return self._result(request, hits, f"SELECT d.rowid {base}", all_params)
-
-    def _search_filtered(self, request: SearchRequest, where: list[str], params: list) -> SearchResult:
-        base = "FROM documents d" + (" WHERE " + " AND ".join(where) if where else "")
-        order = _BY_PRIORITY if request.sort == "priority" else _BY_DATE
-        rows = self._db.execute(
-            f"SELECT d.id, d.title, d.source, d.published, d.record, d.text {base} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, request.size, request.offset],
-        ).fetchall()
-        hits = [_hit(r, None, plain_snippet(r[5])) for r in rows]
-        return self._result(request, hits, f"SELECT d.rowid {base}", params)
-
-    def _result(self, request: SearchRequest, hits: list[SearchHit], matching_sql: str, params: list) -> SearchResult:
-        """Total and facets over every matching document, not just the page."""
-        scope = f"WITH matching(rowid) AS ({matching_sql})"
-        total = self._db.execute(f"{scope} SELECT COUNT(*) FROM matching", params).fetchone()[0]
-        domain_rows = self._db.execute(
-            f"{scope} SELECT label, COUNT(*) AS n FROM doc_domains WHERE doc_rowid IN (SELECT rowid FROM matching)"
-            " GROUP BY label ORDER BY n DESC, label",
-            params,
-        ).fetchall()
-        entity_facets = {}
-        for label in FACET_ENTITY_LABELS:
-            rows = self._db.execute(
-                f"{scope} SELECT MIN(normalized), COUNT(DISTINCT doc_rowid) AS n FROM doc_entities"
-                " WHERE label = ? AND doc_rowid IN (SELECT rowid FROM matching)"
-                " GROUP BY key ORDER BY n DESC, key LIMIT ?",
-                [*params, label, request.facet_size],
-            ).fetchall()
-            entity_facets[label] = [FacetValue(value, n) for value, n in rows]
+            rows = self._db.execute(compiled.page_sql, compiled.page_params).fetchall()
+            total = self._db.execute(total_sql(matching), params).fetchone()[0]
+            domains = self._db.execute(domain_facet_sql(matching), params).fetchall()
+            entities = {
+                label: self._db.execute(entity_facet_sql(matching), [*params, label, request.facet_size]).fetchall()
+                for label in FACET_ENTITY_LABELS
+            }
         return SearchResult(
             total=int(total),
             page=request.page,
             size=request.size,
-            hits=hits,
-            facets=Facets(domains=[FacetValue(label, n) for label, n in domain_rows], entities=entity_facets),
+            hits=[_hit(*row) for row in rows],
+            facets=facets_from_counts(domains, entities),
         )
 
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, title, source, published, record, text, embedding FROM documents"
-            ).fetchall()
+            rows = self._db.execute("SELECT id, record, embedding FROM documents").fetchall()
         rows = [r for r in rows if r[0] != exclude_id]
         if not rows:
             return []
-        matrix = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         query = np.asarray(vector, dtype=np.float32)
         similarity = matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query) + 1e-12)
         best = np.argsort(-similarity)[:size]
-        return [_hit(rows[i], round(float(similarity[i]), 4), plain_snippet(rows[i][5])) for i in best]
+        return [_hit(rows[i][1], float(similarity[i]), None) for i in best]
 
     def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
-        review = {"reviewed_by": reviewer, "reviewed_at": when.isoformat()}
+        review = Review(reviewer, when)
+        record = review.to_record()
         try:
             with self._lock:
                 # one statement: of two analysts reviewing at once, exactly one gets the row
                 cursor = self._db.execute(
                     "UPDATE documents SET reviewed_by = ?, reviewed_at = ?, record = json_set(record, '$.review', json(?))"
                     " WHERE id = ? AND reviewed_at IS NULL",
-                    (reviewer, review["reviewed_at"], json.dumps(review), doc_id),
+                    (reviewer, record["reviewed_at"], json.dumps(record), doc_id),
                 )
                 if cursor.rowcount == 1:
                     return ReviewOutcome(review, newly_reviewed=True)
@@ -294,7 +243,7 @@ class EmbeddedIndex(DocumentIndex):
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         if row is None:
             return None
-        return ReviewOutcome({"reviewed_by": row[0], "reviewed_at": row[1]}, newly_reviewed=False)
+        return ReviewOutcome(Review(row[0], datetime.fromisoformat(row[1])), newly_reviewed=False)
 
     def known_entity_keys(self, pairs: Iterable[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]:
         pairs = set(pairs)
@@ -324,36 +273,9 @@ class EmbeddedIndex(DocumentIndex):
             self._db.close()
 
 
-def _filter_clauses(request: SearchRequest) -> tuple[list[str], list]:
-    where: list[str] = []
-    params: list = []
-    if request.domains:
-        marks = ", ".join("?" for _ in request.domains)
-        where.append(f"d.rowid IN (SELECT doc_rowid FROM doc_domains WHERE label IN ({marks}))")
-        params += list(request.domains)
-    for entity in request.entities:
-        where.append("d.rowid IN (SELECT doc_rowid FROM doc_entities WHERE label = ? AND key = ?)")
-        params += [entity.label, entity_key(normalize_entity(entity.label, entity.value))]
-    if request.sources:
-        where.append(f"d.source IN ({', '.join('?' for _ in request.sources)})")
-        params += list(request.sources)
-    if request.published_from:
-        where.append("d.published >= ?")
-        params.append(request.published_from.isoformat())
-    if request.published_to:
-        where.append("d.published <= ?")
-        params.append(request.published_to.isoformat())
-    if request.reviewed is not None:
-        where.append("d.reviewed_at IS NOT NULL" if request.reviewed else "d.reviewed_at IS NULL")
-    if request.reliability:
-        where.append(f"d.reliability IN ({', '.join('?' for _ in request.reliability)})")
-        params += list(request.reliability)
-    if request.credibility:
-        where.append(f"d.credibility IN ({', '.join('?' for _ in request.credibility)})")
-        params += list(request.credibility)
-    return where, params
+def _hit(stored: str, score: float | None, marked: str | None) -> SearchHit:
+    record = json.loads(stored)
+    return hit_from_record(record, score, snippet(marked, record["text"]))
 
 
-def _hit(row: tuple, score: float | None, snippet: str) -> SearchHit:
-    """A hit from a row that starts (id, title, source, published, record)."""
-    return hit_from_record(json.loads(row[4]), score, snippet)
+__all__ = ["EmbeddedIndex", "fts_match_expression"]

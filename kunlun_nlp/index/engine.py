@@ -1,9 +1,10 @@
 """The search-engine backend: Elasticsearch 8 through the official client.
 
-All code that speaks to the engine lives in this module. Documents go to a versioned index
-(`<name>-v<N>`) reached through the alias `<name>`, so a new mapping can be built beside the
-old one and the alias swapped without downtime. Writes use `streaming_bulk`; the mapping is
-explicit and strict.
+All code that speaks to the engine lives in this module (the query DSL is built in
+engine_query.py). Documents go to a versioned index (`<name>-v<N>`) reached through the alias
+`<name>`, so a new mapping can be built beside the old one and the alias swapped without
+downtime. Writes use `streaming_bulk`, conditional on the version read (optimistic concurrency),
+so a re-ingest never overwrites a review that landed meanwhile; the mapping is explicit and strict.
 """
 
 from __future__ import annotations
@@ -16,31 +17,31 @@ from typing import Any
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import scan, streaming_bulk
 
-from kunlun_nlp.document import TaggedDocument
-from kunlun_nlp.domains import DOMAIN_LABELS
+from kunlun_nlp.document import Review, TaggedDocument
 from kunlun_nlp.index.base import (
+    EMBEDDING_DIMS,
     BackendHealth,
     DocumentIndex,
     IndexUnavailableError,
     IndexWriteReport,
     ReviewOutcome,
 )
-from kunlun_nlp.normalize import entity_key, normalize_entity
-from kunlun_nlp.records import hit_from_record, tagged_from_record, tagged_to_record
-from kunlun_nlp.search.request import FACET_ENTITY_LABELS, SearchRequest
-from kunlun_nlp.search.results import (
-    MATCH_END,
-    MATCH_START,
-    Facets,
-    FacetValue,
-    SearchHit,
-    SearchResult,
-    plain_snippet,
-    render_snippet,
+from kunlun_nlp.index.engine_query import (
+    HIT_FIELDS,
+    build_knn,
+    build_search_body,
+    facet_counts,
+    knn_cosine,
+    marked_fragments,
 )
+from kunlun_nlp.records import tagged_from_record, tagged_to_record
+from kunlun_nlp.search.request import SearchRequest
+from kunlun_nlp.search.results import SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
+from kunlun_nlp.vocabulary import DOMAIN_LABELS
 
 MAPPING_VERSION = 2  # 2: triage fields (priority, grade, cases, review)
-EMBEDDING_DIMS = 384
+# Rounds of read-then-conditional-write before giving up on a report others keep changing.
+_WRITE_ATTEMPTS = 10
 _KEYWORD = {"type": "keyword"}
 _ENGLISH_TEXT = {"type": "text", "analyzer": "english"}
 
@@ -93,8 +94,6 @@ MAPPINGS: dict[str, Any] = {
         },
     },
 }
-_HIT_FIELDS = ["id", "title", "source", "published", "predicted", "priority", "grade", "review"]
-_SNIPPET_CHARS = 180
 
 
 class SearchEngineIndex(DocumentIndex):
@@ -145,7 +144,7 @@ class SearchEngineIndex(DocumentIndex):
         for _ in streaming_bulk(self.client, copies, chunk_size=200):
             pass
         self.client.indices.refresh(index=self.versioned_name)
-        actions = [{"remove": {"index": name, "alias": self.alias}} for name in old]
+        actions: list[dict[str, Any]] = [{"remove": {"index": name, "alias": self.alias}} for name in old]
         actions.append({"add": {"index": self.versioned_name, "alias": self.alias, "is_write_index": True}})
         self.client.indices.update_aliases(actions=actions)
         for name in old:
@@ -163,60 +162,86 @@ class SearchEngineIndex(DocumentIndex):
 
     def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
         self.ensure_index()
-        records = [tagged_to_record(t) for t in documents]
-        for record in records:
+        pending: dict[str, dict[str, Any]] = {}
+        for tagged in documents:  # the last copy of an id wins, as a later put would
+            record = tagged_to_record(tagged)
             grade = record.get("grade") or ""
             record["reliability"] = grade[:1] or None
             record["credibility"] = int(grade[1:]) if grade[1:] else None
-        self._keep_reviews(records)
-        actions = ({"_op_type": "index", "_index": self.alias, "_id": r["id"], "_source": r} for r in records)
+            pending[record["id"]] = record
         indexed, failed = 0, {}
-        with _engine_errors(self.url):
-            for ok, item in streaming_bulk(
-                self.client, actions, chunk_size=200, refresh="wait_for", raise_on_error=False, max_retries=2
-            ):
-                result = item["index"]
-                if ok:
-                    indexed += 1
-                else:
-                    failed[result.get("_id", "?")] = str(result.get("error", "unknown error"))
+        for _ in range(_WRITE_ATTEMPTS):
+            if not pending:
+                break
+            conflicts = {}
+            with _engine_errors(self.url):
+                actions = self._conditional_writes(pending)
+                for ok, item in streaming_bulk(
+                    self.client, actions, chunk_size=200, refresh="wait_for", raise_on_error=False, max_retries=2
+                ):
+                    (result,) = item.values()
+                    doc_id = result.get("_id", "?")
+                    if ok:
+                        indexed += 1
+                    elif result.get("status") == 409:
+                        conflicts[doc_id] = pending[doc_id]  # changed since the read (a review?): read again
+                    else:
+                        failed[doc_id] = _refusal(result.get("error"))
+            pending = conflicts
+        for doc_id in pending:
+            failed[doc_id] = "the report kept changing while being written; try again"
         return IndexWriteReport(indexed=indexed, failed=failed)
 
-    def _keep_reviews(self, records: list[dict[str, Any]]) -> None:
-        """Re-ingesting a reviewed report does not put it back on the triage queue."""
-        if not records:
-            return
-        with _engine_errors(self.url):
-            found = self.client.mget(index=self.alias, ids=[r["id"] for r in records], source_includes=["review"])
-        reviews = {d["_id"]: d["_source"].get("review") for d in found["docs"] if d.get("found")}
-        for record in records:
-            if not record.get("review") and reviews.get(record["id"]):
-                record["review"] = reviews[record["id"]]
+    def _conditional_writes(self, records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Bulk actions that keep each stored review and land only on the version it was read
+        from (`create` for a report not stored yet): a review marked in between makes them fail."""
+        found = self.client.mget(index=self.alias, ids=list(records), source_includes=["review"])
+        stored = {d["_id"]: d for d in found["docs"] if d.get("found")}
+        actions = []
+        for doc_id, record in records.items():
+            current = stored.get(doc_id)
+            if current is None:
+                actions.append({"_op_type": "create", "_index": self.alias, "_id": doc_id, "_source": record})
+                continue
+            review = current["_source"].get("review")
+            source = {**record, "review": review} if review and not record.get("review") else record
+            actions.append(
+                {
+                    "_op_type": "index",
+                    "_index": self.alias,
+                    "_id": doc_id,
+                    "_source": source,
+                    "if_seq_no": current["_seq_no"],
+                    "if_primary_term": current["_primary_term"],
+                }
+            )
+        return actions
 
     def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
         self.ensure_index()
-        review = {"reviewed_by": reviewer, "reviewed_at": when.isoformat()}
+        review = Review(reviewer, when)
         with _engine_errors(self.url):
-            for _ in range(3):
+            for _ in range(_WRITE_ATTEMPTS):
                 try:
                     current = self.client.get(index=self.alias, id=doc_id, source_includes=["review"])
                 except NotFoundError:
                     return None
-                if current["_source"].get("review"):
-                    return ReviewOutcome(current["_source"]["review"], newly_reviewed=False)
+                earlier = Review.from_record(current["_source"].get("review"))
+                if earlier is not None:
+                    return ReviewOutcome(earlier, newly_reviewed=False)
                 try:
                     # optimistic concurrency: the write fails if anyone changed the report since the read
                     self.client.update(
                         index=current["_index"],
                         id=doc_id,
-                        doc={"review": review},
+                        doc={"review": review.to_record()},
                         if_seq_no=current["_seq_no"],
                         if_primary_term=current["_primary_term"],
                         refresh="wait_for",
                     )
                     return ReviewOutcome(review, newly_reviewed=True)
                 except ConflictError:
-                    continue  # read again: most likely another analyst reviewed it first
+                    continue  # read again: another analyst reviewed it first, or it was re-ingested
         raise IndexUnavailableError(f"search engine at {self.url}: report {doc_id} kept changing while being reviewed")
 
     def known_entity_keys(self, pairs: Iterable[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]:
@@ -262,36 +287,25 @@ class SearchEngineIndex(DocumentIndex):
         self.ensure_index()
         with _engine_errors(self.url):
             response = self.client.search(index=self.alias, **build_search_body(request))
-        hits = []
-        for hit in response["hits"]["hits"]:
-            fragments = hit.get("highlight", {}).get("text") or hit.get("highlight", {}).get("title")
-            snippet = render_snippet(" … ".join(fragments)) if fragments else plain_snippet(hit["_source"]["text"])
-            hits.append(_hit(hit, hit.get("_score"), snippet))
+        hits = [
+            hit_from_record(hit["_source"], hit.get("_score"), snippet(marked_fragments(hit), hit["_source"]["text"]))
+            for hit in response["hits"]["hits"]
+        ]
         return SearchResult(
             total=int(response["hits"]["total"]["value"]),
             page=request.page,
             size=request.size,
             hits=hits,
-            facets=_facets(response["aggregations"]),
+            facets=facets_from_counts(*facet_counts(response["aggregations"])),
         )
 
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
         self.ensure_index()
-        knn: dict[str, Any] = {
-            "field": "embedding",
-            "query_vector": list(vector),
-            "k": size,
-            "num_candidates": max(100, 4 * size),
-        }
-        if exclude_id is not None:
-            knn["filter"] = {"bool": {"must_not": {"ids": {"values": [exclude_id]}}}}
+        knn = build_knn(vector, size=size, exclude_id=exclude_id)
         with _engine_errors(self.url):
-            response = self.client.search(
-                index=self.alias, knn=knn, size=size, source_includes=[*_HIT_FIELDS, "text"]
-            )
-        # The engine scores cosine as (1 + cos) / 2; report the cosine itself, as the embedded index does.
+            response = self.client.search(index=self.alias, knn=knn, size=size, source_includes=HIT_FIELDS)
         return [
-            _hit(hit, round(2 * hit["_score"] - 1, 4), plain_snippet(hit["_source"]["text"]))
+            hit_from_record(hit["_source"], knn_cosine(hit["_score"]), snippet(None, hit["_source"]["text"]))
             for hit in response["hits"]["hits"]
         ]
 
@@ -307,118 +321,14 @@ class SearchEngineIndex(DocumentIndex):
         self.client.close()
 
 
-def build_search_body(request: SearchRequest) -> dict[str, Any]:
-    """The search request as engine query DSL: words only ever reach `multi_match`, never a parser."""
-    must: list[dict[str, Any]] = []
-    if request.query.terms:
-        must.append(
-            {
-                "multi_match": {
-                    "query": " ".join(request.query.terms),
-                    "fields": ["title^2", "text"],
-                    "type": "cross_fields",  # each word in title or text
-                    "operator": "and",
-                }
-            }
-        )
-    for words in request.query.phrases:
-        must.append({"multi_match": {"query": " ".join(words), "fields": ["title^2", "text"], "type": "phrase"}})
-
-    filters: list[dict[str, Any]] = []
-    if request.domains:
-        filters.append({"terms": {"domains": list(request.domains)}})
-    for entity in request.entities:
-        key = entity_key(normalize_entity(entity.label, entity.value))
-        filters.append(
-            {
-                "nested": {
-                    "path": "entities",
-                    "query": {
-                        "bool": {"filter": [{"term": {"entities.label": entity.label}}, {"term": {"entities.key": key}}]}
-                    },
-                }
-            }
-        )
-    if request.sources:
-        filters.append({"terms": {"source": list(request.sources)}})
-    if request.published_from or request.published_to:
-        bounds = {}
-        if request.published_from:
-            bounds["gte"] = request.published_from.isoformat()
-        if request.published_to:
-            bounds["lte"] = request.published_to.isoformat()
-        filters.append({"range": {"published": bounds}})
-    if request.reviewed is not None:
-        reviewed = {"exists": {"field": "review.reviewed_at"}}
-        filters.append(reviewed if request.reviewed else {"bool": {"must_not": reviewed}})
-    if request.reliability:
-        filters.append({"terms": {"reliability": list(request.reliability)}})
-    if request.credibility:
-        filters.append({"terms": {"credibility": list(request.credibility)}})
-
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
-        "from": request.offset,
-        "size": request.size,
-        "track_total_hits": True,
-        "source_includes": [*_HIT_FIELDS, "text"],
-        "aggs": _facet_aggregations(request.facet_size),
-    }
-    by_date = [{"published": {"order": "desc", "missing": "_last"}}, {"ingested_at": {"order": "desc"}}]
-    if request.sort == "priority":
-        body["sort"] = [{"priority.score": {"order": "desc", "missing": "_last"}}, *by_date]
-    elif request.sort == "date" or request.query.is_empty:
-        body["sort"] = by_date
-    if not request.query.is_empty:
-        body["highlight"] = {
-            "pre_tags": [MATCH_START],
-            "post_tags": [MATCH_END],
-            "fields": {
-                "text": {"fragment_size": _SNIPPET_CHARS, "number_of_fragments": 1},
-                "title": {"number_of_fragments": 0},
-            },
-        }
-    return body
-
-
-def _facet_aggregations(size: int) -> dict[str, Any]:
-    entity_aggs = {
-        label: {
-            "filter": {"term": {"entities.label": label}},
-            "aggs": {
-                "values": {
-                    "terms": {"field": "entities.key", "size": size, "order": [{"documents": "desc"}, {"_key": "asc"}]},
-                    "aggs": {
-                        "documents": {"reverse_nested": {}},  # count reports, not mentions
-                        "display": {"terms": {"field": "entities.normalized", "size": 1, "order": {"_key": "asc"}}},
-                    },
-                }
-            },
-        }
-        for label in FACET_ENTITY_LABELS
-    }
-    return {
-        "domains": {"terms": {"field": "domains", "size": len(DOMAIN_LABELS), "order": [{"_count": "desc"}, {"_key": "asc"}]}},
-        "entities": {"nested": {"path": "entities"}, "aggs": entity_aggs},
-    }
-
-
-def _facets(aggregations: dict[str, Any]) -> Facets:
-    entities = {}
-    for label in FACET_ENTITY_LABELS:
-        buckets = aggregations["entities"][label]["values"]["buckets"]
-        entities[label] = [
-            FacetValue(b["display"]["buckets"][0]["key"] if b["display"]["buckets"] else b["key"], b["documents"]["doc_count"])
-            for b in buckets
-        ]
-    return Facets(
-        domains=[FacetValue(b["key"], b["doc_count"]) for b in aggregations["domains"]["buckets"]],
-        entities=entities,
-    )
-
-
-def _hit(hit: dict[str, Any], score: float | None, snippet: str) -> SearchHit:
-    return hit_from_record(hit["_source"], round(float(score), 4) if score is not None else None, snippet)
+def _refusal(error: Any) -> str:
+    """The engine's reason for refusing a document, short: field previews in it can be huge."""
+    if not isinstance(error, dict):
+        return str(error or "unknown error")[:500]
+    cause = error
+    while isinstance(cause.get("caused_by"), dict):
+        cause = cause["caused_by"]
+    return f"{error.get('type', 'error')}: {cause.get('reason') or error.get('reason') or ''}"[:500]
 
 
 @contextmanager

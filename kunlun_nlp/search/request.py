@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from kunlun_nlp.domains import DOMAIN_LABELS
-from kunlun_nlp.entities import ENTITY_LABELS
+from kunlun_nlp.vocabulary import CREDIBILITY_GRADES, DOMAIN_LABELS, ENTITY_LABELS, RELIABILITY_GRADES
 
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # page * size may not reach past this (the engine's default window)
@@ -90,10 +89,10 @@ class SearchRequest:
             raise InvalidSearchRequest(f"unknown domain {unknown[0]!r}; expected one of {', '.join(DOMAIN_LABELS)}")
         if self.sort not in SORTS:
             raise InvalidSearchRequest(f"sort must be one of {', '.join(SORTS)}")
-        bad = [r for r in self.reliability if r not in "ABCDEF" or len(r) != 1]
+        bad = [r for r in self.reliability if r not in RELIABILITY_GRADES]
         if bad:
             raise InvalidSearchRequest(f"reliability {bad[0]!r} is not a grade A-F")
-        bad_credibility = [c for c in self.credibility if not 1 <= c <= 6]
+        bad_credibility = [c for c in self.credibility if c not in CREDIBILITY_GRADES]
         if bad_credibility:
             raise InvalidSearchRequest(f"credibility {bad_credibility[0]} is not a grade 1-6")
         if self.page < 1:

@@ -1,10 +1,13 @@
-"""Search results as every backend returns them, and the one way snippets are rendered."""
+"""Search results as every backend returns them: hits from stored records, facets from counts,
+and the one way snippets are rendered. Backends build queries; they shape results only here."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from kunlun_nlp.document import DomainScore
 
@@ -63,3 +66,43 @@ def plain_snippet(text: str) -> str:
         return html.escape(text, quote=False)
     cut = text.rfind(" ", 0, PLAIN_SNIPPET_CHARS)
     return html.escape(text[: cut if cut > 0 else PLAIN_SNIPPET_CHARS], quote=False) + "…"
+
+
+def snippet(marked: str | None, text: str) -> str:
+    """A backend's marked match fragments as escaped HTML with <mark>; with no mark in them (or
+    none given), the escaped opening of the fragments, else of `text`."""
+    if marked and MATCH_START in marked:
+        return render_snippet(marked)
+    return plain_snippet(marked or text)
+
+
+def predicted_domains(record: Mapping[str, Any]) -> list[DomainScore]:
+    return [DomainScore(p["label"], float(p["score"])) for p in record.get("predicted") or []]
+
+
+def hit_from_record(record: Mapping[str, Any], score: float | None, snippet: str) -> SearchHit:
+    """A search hit from a stored record (records.tagged_to_record), or the part a backend fetched."""
+    priority = record.get("priority") or {}
+    return SearchHit(
+        id=record["id"],
+        title=record.get("title") or "",
+        source=record.get("source") or "",
+        published=date.fromisoformat(record["published"]) if record.get("published") else None,
+        domains=predicted_domains(record),
+        score=round(float(score), 4) if score is not None else None,
+        snippet=snippet,
+        priority=priority.get("score"),
+        priority_reasons=list(priority.get("reasons") or []),
+        grade=record.get("grade"),
+        reviewed_by=(record.get("review") or {}).get("reviewed_by"),
+    )
+
+
+def facets_from_counts(
+    domains: Iterable[tuple[str, int]], entities: Mapping[str, Iterable[tuple[str, int]]]
+) -> Facets:
+    """Facets from (value, document count) pairs, already in display order."""
+    return Facets(
+        domains=[FacetValue(value, int(count)) for value, count in domains],
+        entities={label: [FacetValue(value, int(count)) for value, count in pairs] for label, pairs in entities.items()},
+    )

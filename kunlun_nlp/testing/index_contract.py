@@ -1,0 +1,406 @@
+"""The index contract: what every DocumentIndex backend must do, as pytest test mixins.
+
+Haystack's document-store test pattern: each capability is a mixin of `test_` methods, and
+`IndexContract` combines them. A backend proves itself with a test class that inherits it and
+provides an `index` fixture, an empty index of that backend:
+
+    class TestMyIndex(IndexContract):
+        @pytest.fixture
+        def index(self, tmp_path):
+            index = MyIndex(tmp_path)
+            yield index
+            index.close()
+
+Everything is fed with synthetic documents (kunlun_nlp.testing.synthetic), never the tagging
+pipeline, so the contract depends only on the index.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from kunlun_nlp.document import Review, TaggedDocument
+from kunlun_nlp.index.base import EMBEDDING_DIMS, DocumentIndex, IndexWriteReport
+from kunlun_nlp.normalize import entity_key
+from kunlun_nlp.search.request import EntityFilter, SearchRequest
+from kunlun_nlp.search.results import SearchHit, SearchResult
+from kunlun_nlp.testing.synthetic import (
+    ANCHOR_SEED,
+    CLUSTER,
+    SEED_ID,
+    cosine,
+    synthetic_corpus,
+    synthetic_document,
+    unit_vector,
+    vector_at,
+    with_embedding,
+)
+
+WHEN = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
+ALL = 100  # a page size that holds the whole synthetic corpus
+
+
+def ids(result: SearchResult | list[SearchHit]) -> list[str]:
+    hits = result.hits if isinstance(result, SearchResult) else result
+    return [hit.id for hit in hits]
+
+
+def by_id(corpus: Iterable[TaggedDocument], doc_id: str) -> TaggedDocument:
+    return next(t for t in corpus if t.id == doc_id)
+
+
+def _words(tagged: TaggedDocument) -> str:
+    return f"{tagged.document.title} {tagged.document.text}".lower()
+
+
+def _labels(tagged: TaggedDocument) -> set[str]:
+    return {d.label for d in tagged.domains}
+
+
+def _entity_keys(tagged: TaggedDocument, label: str) -> set[str]:
+    return {entity_key(e.normalized) for e in tagged.entities if e.label == label}
+
+
+class _Corpus:
+    """Fixtures every mixin shares; subclasses provide `index`."""
+
+    @pytest.fixture
+    def corpus(self) -> list[TaggedDocument]:
+        return synthetic_corpus()
+
+    @pytest.fixture
+    def loaded(self, index: DocumentIndex, corpus: list[TaggedDocument]) -> DocumentIndex:
+        report = index.put(corpus)
+        assert report == IndexWriteReport(indexed=len(corpus), failed={})
+        return index
+
+
+class WriteContract(_Corpus):
+    def test_put_then_get_round_trips_every_field(self, index, corpus):
+        originals = [by_id(corpus, SEED_ID), corpus[0], corpus[7]]  # with details; undated
+        assert index.put(originals) == IndexWriteReport(indexed=3, failed={})
+        for original in originals:
+            stored = index.get(original.id)
+            assert stored is not None
+            assert stored.document == original.document
+            assert stored.embedding == pytest.approx(original.embedding, abs=1e-6)
+            assert replace(stored, embedding=original.embedding) == original
+        assert index.get("no-such-document") is None
+
+    def test_same_document_twice_is_stored_once(self, index, corpus):
+        first = corpus[0]
+        index.put([first])
+        assert index.put([first, first]) == IndexWriteReport(indexed=1, failed={})
+        assert index.count() == 1
+        retitled = replace(first, document=replace(first.document, title="A new title"))
+        index.put([retitled])
+        assert index.count() == 1 and index.get(first.id).document.title == "A new title"
+
+    def test_partly_failed_write_stores_the_rest(self, index, corpus):
+        good = corpus[:3]
+        short = with_embedding(corpus[3], corpus[3].embedding[:128])
+        zero = with_embedding(corpus[4], [0.0] * EMBEDDING_DIMS)
+        digits = "7" * 40_000  # one term over the engine's 32,766-byte limit
+        immense = synthetic_document("syn-immense", f"The ledger listed account {digits} twice.", entities=[("QUANTITY", digits)])
+        report = index.put([good[0], short, good[1], zero, immense, good[2]])
+        assert report.indexed == 3
+        assert set(report.failed) == {short.id, zero.id, immense.id}
+        assert all(reason.strip() for reason in report.failed.values())
+        assert index.count() == 3
+        assert all(index.get(t.id) is None for t in (short, zero, immense))
+        assert set(ids(index.search(SearchRequest(size=ALL)))) == {t.id for t in good}
+
+
+class CountContract(_Corpus):
+    def test_count_counts_distinct_stored_documents(self, index, corpus):
+        assert index.count() == 0
+        index.put(corpus[:5])
+        assert index.count() == 5
+        index.put(corpus[3:])
+        assert index.count() == len(corpus)
+
+    def test_health_reports_backend_and_count(self, loaded, corpus):
+        health = loaded.health()
+        assert health.reachable and health.documents == len(corpus)
+        assert health.backend == loaded.backend
+
+
+class FilterContract(_Corpus):
+    def test_seed_found_by_campaign_words_and_ministry(self, loaded):
+        for words in ("food safety", "intellectual property", '"environmental protection"'):
+            assert ids(loaded.search(SearchRequest(text=words, size=ALL))) == [SEED_ID], words
+        for value in ("Ministry of Public Security", "the ministry of public security"):
+            assert ids(loaded.search(SearchRequest(entities=(EntityFilter("ORG", value),)))) == [SEED_ID]
+
+    def test_words_must_all_match_and_are_stemmed(self, loaded, corpus):
+        every = {t.id for t in corpus if "counterfeit" in _words(t)}
+        both = {t.id for t in corpus if "counterfeit" in _words(t) and "seized" in _words(t)}
+        assert both and both < every
+        assert set(ids(loaded.search(SearchRequest(text="counterfeit", size=ALL)))) == every
+        assert set(ids(loaded.search(SearchRequest(text="counterfeit seized", size=ALL)))) == both
+        # "seizing" and "seized" share the stem "seiz"
+        assert set(ids(loaded.search(SearchRequest(text="seizing", size=ALL)))) == {t.id for t in corpus if "seized" in _words(t)}
+
+    def test_hostile_query_text_never_errors_or_widens(self, loaded):
+        plain = loaded.search(SearchRequest(text="counterfeit", size=ALL)).total
+        for hostile in ("counterfeit OR *", 'counterfeit" OR "a', "counterfeit) OR (x", "title:counterfeit*", "counterfeit NEAR(x y)"):
+            assert loaded.search(SearchRequest(text=hostile, size=ALL)).total <= plain, hostile
+        for nothing in ("*", '"" ()', "-", "&&"):
+            assert loaded.search(SearchRequest(text=nothing)).total == 0, nothing
+
+    def test_domain_filter_matches_any_of_the_domains(self, loaded, corpus):
+        for domains in (("MEDICINE",), ("FOOD", "ENVIRONMENT")):
+            expected = {t.id for t in corpus if _labels(t) & set(domains)}
+            result = loaded.search(SearchRequest(domains=domains, size=ALL))
+            assert set(ids(result)) == expected and result.total == len(expected), domains
+
+    def test_entity_filters_must_all_match(self, loaded, corpus):
+        lagos = {t.id for t in corpus if "lagos" in _entity_keys(t, "LOC")}
+        assert set(ids(loaded.search(SearchRequest(entities=(EntityFilter("LOC", "lagos"),), size=ALL)))) == lagos
+        firm = EntityFilter("ORG", "HUAXIN TRADING CO., LTD.")  # the legal form and case fold away
+        both = {t.id for t in corpus if t.id in lagos and "huaxin trading" in _entity_keys(t, "ORG")}
+        result = loaded.search(SearchRequest(entities=(EntityFilter("LOC", "Lagos"), firm), size=ALL))
+        assert both and set(ids(result)) == both
+        assert loaded.search(SearchRequest(entities=(EntityFilter("LOC", "Atlantis"),))).total == 0
+
+    def test_source_and_date_filters(self, loaded, corpus):
+        dated = sorted((t.document for t in corpus if t.document.published), key=lambda d: d.published)
+        middle = dated[len(dated) // 2].published
+        result = loaded.search(SearchRequest(published_from=middle, size=ALL))
+        assert set(ids(result)) == {d.id for d in dated if d.published >= middle}
+        result = loaded.search(SearchRequest(published_to=middle, size=ALL))
+        assert set(ids(result)) == {d.id for d in dated if d.published <= middle}
+        result = loaded.search(SearchRequest(published_from=middle, published_to=middle, size=ALL))
+        assert set(ids(result)) == {d.id for d in dated if d.published == middle}
+        for sources in (("wire",), ("wire", "ministry")):
+            result = loaded.search(SearchRequest(sources=sources, size=ALL))
+            assert set(ids(result)) == {t.id for t in corpus if t.document.source in sources}
+
+    def test_grade_filters(self, loaded, corpus):
+        def graded(reliability: str, credibility: set[int]) -> set[str]:
+            return {
+                t.id
+                for t in corpus
+                if t.document.grade and t.document.grade[0] in reliability and int(t.document.grade[1:]) in credibility
+            }
+
+        assert set(ids(loaded.search(SearchRequest(reliability=("A",), size=ALL)))) == graded("A", set(range(1, 7)))
+        assert set(ids(loaded.search(SearchRequest(credibility=(1, 2), size=ALL)))) == graded("ABCDEF", {1, 2})
+        both = loaded.search(SearchRequest(reliability=("B", "F"), credibility=(6,), size=ALL))
+        assert set(ids(both)) == graded("BF", {6})
+
+    def test_reviewed_filter(self, loaded, corpus):
+        reviewed = {corpus[2].id, corpus[9].id}
+        for doc_id in reviewed:
+            loaded.mark_reviewed(doc_id, "ana", WHEN)
+        yes = loaded.search(SearchRequest(reviewed=True, size=ALL))
+        assert set(ids(yes)) == reviewed and {h.reviewed_by for h in yes.hits} == {"ana"}
+        assert set(ids(loaded.search(SearchRequest(reviewed=False, size=ALL)))) == {t.id for t in corpus} - reviewed
+        assert loaded.search(SearchRequest(reviewed=None, size=ALL)).total == len(corpus)
+
+    def test_paging_and_date_sort(self, loaded, corpus):
+        pages = [loaded.search(SearchRequest(sort="date", page=n, size=10)) for n in (1, 2, 3, 4)]
+        assert {p.total for p in pages} == {len(corpus)}
+        assert [len(p.hits) for p in pages] == [10, 10, 10, len(corpus) - 30]
+        every = [hit for page in pages for hit in page.hits]
+        assert len({h.id for h in every}) == len(corpus)  # no report on two pages
+        dates = [h.published for h in every]
+        dated = [d for d in dates if d]
+        assert dated == sorted(dated, reverse=True) and dates == dated + [None] * (len(dates) - len(dated))
+        assert loaded.search(SearchRequest(sort="date", page=5, size=10)).hits == []
+
+    def test_priority_and_relevance_sorts(self, loaded, corpus):
+        by_priority = loaded.search(SearchRequest(sort="priority", size=ALL))
+        expected = sorted((t.priority.score for t in corpus), reverse=True)
+        assert [h.priority for h in by_priority.hits] == expected
+        relevance = loaded.search(SearchRequest(text="counterfeit", size=ALL))
+        scores = [h.score for h in relevance.hits]
+        assert None not in scores and scores == sorted(scores, reverse=True)
+        newest = loaded.search(SearchRequest(text="counterfeit", sort="date", size=ALL))
+        assert set(ids(newest)) == set(ids(relevance))
+        dated = [h.published for h in newest.hits if h.published]
+        assert dated == sorted(dated, reverse=True)
+
+    def test_text_and_filters_combine(self, loaded, corpus):
+        expected = {t.id for t in corpus if "counterfeit" in _words(t) and "MEDICINE" in _labels(t)}
+        result = loaded.search(SearchRequest(text="counterfeit", domains=("MEDICINE",), size=ALL))
+        assert expected and set(ids(result)) == expected and result.total == len(expected)
+
+    def test_snippets_mark_matches_and_escape_markup(self, index):
+        text = "Inspectors found <script>alert(1)</script> fake honey & melamine at the depot."
+        index.put([synthetic_document("xss", text, title="<b>Depot</b>")])
+        (hit,) = index.search(SearchRequest(text="melamine")).hits
+        assert "<mark>melamine</mark>" in hit.snippet
+        assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+        (plain,) = index.search(SearchRequest()).hits  # no words: the opening of the text, escaped
+        assert "<" not in plain.snippet.replace("<mark>", "").replace("</mark>", "") and "&amp;" in plain.snippet
+        assert plain.title == "<b>Depot</b>"  # the title is data; clients escape it
+
+
+class FacetContract(_Corpus):
+    def test_domain_facets_count_matching_documents(self, loaded, corpus):
+        everything = loaded.search(SearchRequest(size=1))
+        assert everything.total == len(corpus)
+        expected = Counter(label for t in corpus for label in _labels(t))
+        assert {f.value: f.count for f in everything.facets.domains} == expected
+        counts = [f.count for f in everything.facets.domains]
+        assert counts == sorted(counts, reverse=True)
+        medicine = loaded.search(SearchRequest(domains=("MEDICINE",), size=1))
+        within = Counter(label for t in corpus if "MEDICINE" in _labels(t) for label in _labels(t))
+        assert {f.value: f.count for f in medicine.facets.domains} == within
+
+    def test_entity_facets_count_documents_not_mentions(self, loaded, corpus):
+        facets = loaded.search(SearchRequest(size=1, facet_size=10)).facets.entities
+        assert set(facets) == {"ORG", "LOC", "PRODUCT"}
+        for label, values in facets.items():
+            documents = Counter(e.normalized for t in corpus for e in {e.normalized: e for e in t.entities if e.label == label}.values())
+            assert {f.value: f.count for f in values} == dict(documents), label
+            assert [f.count for f in values] == sorted((f.count for f in values), reverse=True)
+        top_loc = facets["LOC"][0]
+        assert loaded.search(SearchRequest(entities=(EntityFilter("LOC", top_loc.value),))).total == top_loc.count
+
+    def test_facets_follow_filters_and_facet_size(self, loaded, corpus):
+        result = loaded.search(SearchRequest(domains=("FOOD",), size=1, facet_size=2))
+        food = [t for t in corpus if "FOOD" in _labels(t)]
+        for label, values in result.facets.entities.items():
+            documents = Counter(e.normalized for t in food for e in {e.normalized: e for e in t.entities if e.label == label}.values())
+            assert len(values) == min(2, len(documents)), label
+            assert all(documents[f.value] == f.count for f in values), label
+            assert [f.count for f in values] == sorted(documents.values(), reverse=True)[: len(values)], label
+
+
+class NearestContract(_Corpus):
+    def test_nearest_orders_by_cosine(self, loaded, corpus):
+        anchor = unit_vector(ANCHOR_SEED)
+        hits = loaded.nearest(anchor, size=len(CLUSTER))
+        assert ids(hits) == [doc_id for doc_id, _ in CLUSTER]
+        assert [h.score for h in hits] == pytest.approx([c for _, c in CLUSTER], abs=1e-3)
+        assert hits[0].title == by_id(corpus, CLUSTER[0][0]).document.title
+        every = loaded.nearest(anchor, size=ALL)
+        assert len(every) == len(corpus)
+        assert [h.score for h in every] == sorted((h.score for h in every), reverse=True)
+        for hit in every:
+            assert hit.score == pytest.approx(cosine(anchor, by_id(corpus, hit.id).embedding), abs=1e-3)
+
+    def test_nearest_excludes_and_limits(self, loaded):
+        anchor = unit_vector(ANCHOR_SEED)
+        cluster = [doc_id for doc_id, _ in CLUSTER]
+        assert ids(loaded.nearest(anchor, size=4, exclude_id=cluster[0])) == cluster[1:5]
+        assert ids(loaded.nearest(anchor, size=2)) == cluster[:2]
+        assert ids(loaded.nearest(anchor, size=1, exclude_id="no-such-document")) == cluster[:1]
+
+    def test_similar_documents_by_embedding(self, loaded, corpus):
+        original = corpus[20]
+        near_copy = with_embedding(original, vector_at(original.embedding, 0.99, seed=1), doc_id="near-copy")
+        loaded.put([near_copy])
+        hits = loaded.similar(original.id, size=5)
+        assert original.id not in ids(hits) and len(hits) == 5
+        assert hits[0].id == "near-copy" and hits[0].score == pytest.approx(0.99, abs=1e-3)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        assert loaded.similar("no-such-document") is None
+
+
+class ReviewContract(_Corpus):
+    def test_triage_queue_orders_by_priority(self, loaded, corpus):
+        queue = loaded.search(SearchRequest(reviewed=False, sort="priority", size=ALL))
+        assert queue.total == len(corpus)
+        assert [h.priority for h in queue.hits] == sorted((t.priority.score for t in corpus), reverse=True)
+        top = by_id(corpus, SEED_ID)
+        assert queue.hits[0].id == SEED_ID and queue.hits[0].grade == top.document.grade
+        assert queue.hits[0].priority_reasons == top.priority.reasons
+
+    def test_mark_reviewed_takes_the_report_off_the_queue(self, loaded, corpus):
+        outcome = loaded.mark_reviewed(SEED_ID, "ana", WHEN)
+        assert outcome.newly_reviewed and outcome.review == Review("ana", WHEN)
+        after = loaded.search(SearchRequest(reviewed=False, sort="priority", size=ALL))
+        assert after.total == len(corpus) - 1 and SEED_ID not in ids(after)
+        (hit,) = loaded.search(SearchRequest(reviewed=True)).hits
+        assert hit.id == SEED_ID and hit.reviewed_by == "ana"
+        again = loaded.mark_reviewed(SEED_ID, "bo", datetime(2026, 12, 1, tzinfo=timezone.utc))
+        assert not again.newly_reviewed and again.review == Review("ana", WHEN)
+        assert loaded.get(SEED_ID).review == Review("ana", WHEN)
+        assert loaded.mark_reviewed("no-such-document", "ana", WHEN) is None
+
+    def test_reingest_keeps_the_review(self, loaded, corpus):
+        loaded.mark_reviewed(SEED_ID, "ana", WHEN)
+        seed = by_id(corpus, SEED_ID)
+        assert seed.review is None
+        assert loaded.put([replace(seed, model="retagged")]) == IndexWriteReport(indexed=1, failed={})
+        stored = loaded.get(SEED_ID)
+        assert stored.review == Review("ana", WHEN) and stored.model == "retagged"
+        assert SEED_ID not in ids(loaded.search(SearchRequest(reviewed=False, size=ALL)))
+
+    def test_two_analysts_reviewing_at_once_one_wins(self, loaded, corpus):
+        target = corpus[5].id
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            outcomes = list(pool.map(lambda who: loaded.mark_reviewed(target, who, WHEN), ["ana", "bo", "chen", "dara"]))
+        winners = [o for o in outcomes if o.newly_reviewed]
+        assert len(winners) == 1
+        assert {o.review for o in outcomes} == {winners[0].review}
+        assert loaded.get(target).review == winners[0].review
+
+    def test_reingest_racing_a_review_never_loses_it(self, index, corpus):
+        """Writers re-ingest the same reports over and over while analysts review them: every
+        review must survive (a write based on a copy read before the review must not land)."""
+        targets = corpus[:8]
+        index.put(targets)
+        stop = threading.Event()
+        reports: list[IndexWriteReport] = []
+
+        def rewrite() -> None:
+            while not stop.is_set():
+                reports.append(index.put(targets))
+
+        def review(position: int) -> None:
+            time.sleep(0.05 * position)  # spread over the writers' rounds
+            index.mark_reviewed(targets[position].id, f"analyst-{position}", WHEN)
+
+        with ThreadPoolExecutor(max_workers=6 + len(targets)) as pool:
+            writers = [pool.submit(rewrite) for _ in range(6)]
+            try:
+                list(pool.map(review, range(len(targets))))
+                time.sleep(0.2)  # let writes that read before the last review land
+            finally:
+                stop.set()
+            for writer in writers:
+                writer.result()
+        assert reports and all(not r.failed for r in reports)
+        for position, tagged in enumerate(targets):
+            assert index.get(tagged.id).review == Review(f"analyst-{position}", WHEN), tagged.id
+        assert not set(ids(index.search(SearchRequest(reviewed=False, size=ALL)))) & {t.id for t in targets}
+
+    def test_known_entity_keys_for_novelty(self, index, corpus):
+        graded, others = corpus[1], corpus[2:6]
+        index.put([graded, *others])
+        elsewhere = {(e.label, entity_key(e.normalized)) for t in others for e in t.entities}
+        own = {(e.label, entity_key(e.normalized)) for e in graded.entities}
+        unique = sorted(own - elsewhere)[0]  # an entity only this report names
+        shared = sorted(own & elsewhere)[0]  # named by the others too
+        assert index.known_entity_keys({unique, shared, ("ORG", "no such firm")}) == {unique, shared}
+        assert index.known_entity_keys({unique, shared}, exclude_id=graded.id) == {shared}
+        assert index.known_entity_keys(set()) == set()
+
+
+class IndexContract(WriteContract, CountContract, FilterContract, FacetContract, NearestContract, ReviewContract):
+    """The whole contract. Subclasses provide an `index` fixture: an empty DocumentIndex."""
+
+
+__all__ = [
+    "CountContract",
+    "FacetContract",
+    "FilterContract",
+    "IndexContract",
+    "NearestContract",
+    "ReviewContract",
+    "WriteContract",
+    "by_id",
+    "ids",
+]
