@@ -74,6 +74,11 @@ class TagOut(BaseModel):
     entities: list[EntityOut]
 
 
+class ReviewInfoOut(BaseModel):
+    reviewed_by: str
+    reviewed_at: datetime
+
+
 class DocumentOut(TagOut):
     title: str
     text: str
@@ -84,7 +89,7 @@ class DocumentOut(TagOut):
     domain_scores: dict[str, float]
     model: str = Field(description="The model version that tagged it.")
     grade: str | None = Field(description="Source reliability and information credibility, e.g. B2.")
-    review: dict | None = Field(description="Who reviewed it and when; null while it is on the triage queue.")
+    review: ReviewInfoOut | None = Field(description="Who reviewed it and when; null while it is on the triage queue.")
 
 
 class BulkIngestOut(BaseModel):

@@ -186,6 +186,7 @@ def test_triage_queue_and_review_over_http(client, sample_documents):
     assert conflict.status_code == 409 and "already reviewed by ana" in conflict.json()["detail"]
     assert top not in [h["id"] for h in client.get("/triage").json()["hits"]]
     assert client.get("/search", params={"reviewed": "true"}).json()["hits"][0]["reviewed_by"] == "ana"
+    assert client.get(f"/documents/{top}").json()["review"]["reviewed_by"] == "ana"
     by_priority = client.get("/search", params={"sort": "priority"}).json()["hits"]
     assert [h["priority"] for h in by_priority] == sorted((h["priority"] for h in by_priority), reverse=True)
 
@@ -195,3 +196,14 @@ def test_triage_queue_and_review_over_http(client, sample_documents):
     bad_grade = client.post("/documents", json={"text": "a report", "source_reliability": "G"})
     assert bad_grade.status_code == 422 and "source_reliability" in bad_grade.json()["detail"]
     assert client.get("/search", params={"credibility": 9}).status_code == 422
+
+
+def test_openapi_groups_routes_by_area_and_names_the_package_version(client):
+    from importlib.metadata import version
+
+    spec = client.get("/openapi.json").json()
+    assert spec["info"]["version"] == version("kunlun-nlp")
+    tags = {path: sorted({t for op in ops.values() for t in op.get("tags", [])}) for path, ops in spec["paths"].items()}
+    assert tags["/health"] == ["service"] and tags["/tag"] == ["tagging"] and tags["/triage"] == ["triage"]
+    assert tags["/documents"] == ["documents"] and tags["/search"] == ["search"]
+    assert set(spec["paths"]["/search"]["get"]["responses"]) >= {"200", "422", "503"}

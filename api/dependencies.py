@@ -1,0 +1,59 @@
+"""What routes depend on: the service, and search requests parsed from the raw query."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request
+
+from kunlun_nlp.search.parse import parse_search_params
+from kunlun_nlp.search.request import MAX_PAGE_SIZE, SearchRequest
+from kunlun_nlp.service import KunlunService
+
+
+def get_service(request: Request) -> KunlunService:
+    return request.app.state.service
+
+
+Service = Annotated[KunlunService, Depends(get_service)]
+
+
+def _documented_filters(
+    reliability: Annotated[list[str], Query(description="Any of these source grades A-F.")] = [],  # noqa: B006
+    credibility: Annotated[list[int], Query(description="Any of these information grades 1-6.")] = [],  # noqa: B006
+    q: Annotated[str, Query(description="Words and \"quoted phrases\"; all must match.")] = "",
+    domain: Annotated[list[str], Query(description="Any of these domains.")] = [],  # noqa: B006
+    entity: Annotated[list[str], Query(description="LABEL:value, e.g. ORG:Ministry of Public Security; all must match.")] = [],  # noqa: B006,E501
+    source: Annotated[list[str], Query()] = [],  # noqa: B006
+    published_from: date | None = None,
+    published_to: date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+    facet_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+) -> None:
+    """The filters /search and /triage share, declared for the OpenAPI docs and FastAPI's type
+    checks only: the request itself is parsed from the raw query by parse_search_params."""
+
+
+def parse_search_request(
+    request: Request,
+    _: Annotated[None, Depends(_documented_filters)],
+    reviewed: bool | None = None,
+    sort: Literal["relevance", "date", "priority"] = "relevance",
+) -> SearchRequest:
+    # reviewed and sort, like _documented_filters, are declared for the docs; the raw query counts
+    return parse_search_params(_query_lists(request))
+
+
+def parse_queue_request(request: Request, _: Annotated[None, Depends(_documented_filters)]) -> SearchRequest:
+    return parse_search_params(_query_lists(request), queue=True)
+
+
+SearchQuery = Annotated[SearchRequest, Depends(parse_search_request)]
+QueueQuery = Annotated[SearchRequest, Depends(parse_queue_request)]
+
+
+def _query_lists(request: Request) -> dict[str, list[str]]:
+    """Every query parameter with all its values (a repeated filter is given once per value)."""
+    return {name: request.query_params.getlist(name) for name in request.query_params.keys()}
