@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IndexUnavailableError as exc:
         print(f"kunlun-nlp: index unavailable: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except BrokenPipeError:  # `kunlun-nlp search ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
 
 
 def _service(args: argparse.Namespace):
