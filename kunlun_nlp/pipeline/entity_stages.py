@@ -57,13 +57,17 @@ def _gazetteer(path: str) -> GazetteerLabels:
     return GazetteerLabels.load(Path(path))
 
 
-@stage("gazetteer_labels")
-class GazetteerLabelsStage:
-    """Firm and brand names as the dictionary labels them, over whatever label the NER gave."""
+class _GazetteerStage:
+    """A step over one span layer with the version's gazetteer table (ner/gazetteer_labels.json)."""
 
     def __init__(self, build: BuildContext, *, layer: str, table: str) -> None:
         self.layer = layer
         self.table = _gazetteer(str(build.model_file(table)))
+
+
+@stage("gazetteer_labels")
+class GazetteerLabelsStage(_GazetteerStage):
+    """Firm and brand names as the dictionary labels them, over whatever label the NER gave."""
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
@@ -71,12 +75,8 @@ class GazetteerLabelsStage:
 
 
 @stage("goods_lookup")
-class GoodsLookupStage:
+class GoodsLookupStage(_GazetteerStage):
     """The dictionary's goods names (drugs among them) where the layer has nothing yet."""
-
-    def __init__(self, build: BuildContext, *, layer: str, table: str) -> None:
-        self.layer = layer
-        self.table = _gazetteer(str(build.model_file(table)))
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
@@ -97,12 +97,16 @@ class MergeLayersStage:
             item.spans[self.into] = merge_spans(item.spans.get(self.base, []), item.spans.get(self.domain, []), self.domain_wins)
 
 
-@stage("quantities")
-class QuantitiesStage:
-    """Amounts with units the models tag as bare numbers (or miss) fill the layer's gaps as QUANTITY."""
+class _LayerStage:
+    """A step that rewrites one span layer."""
 
     def __init__(self, build: BuildContext, *, layer: str) -> None:
         self.layer = layer
+
+
+@stage("quantities")
+class QuantitiesStage(_LayerStage):
+    """Amounts with units the models tag as bare numbers (or miss) fill the layer's gaps as QUANTITY."""
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
@@ -111,11 +115,8 @@ class QuantitiesStage:
 
 
 @stage("join_places")
-class JoinPlacesStage:
+class JoinPlacesStage(_LayerStage):
     """A place and the state or country after its comma become one LOC ("Duluth, Ga.")."""
-
-    def __init__(self, build: BuildContext, *, layer: str) -> None:
-        self.layer = layer
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
@@ -123,11 +124,8 @@ class JoinPlacesStage:
 
 
 @stage("entities")
-class EntitiesStage:
+class EntitiesStage(_LayerStage):
     """The layer's spans as the document's entities, normalised, with their details."""
-
-    def __init__(self, build: BuildContext, *, layer: str) -> None:
-        self.layer = layer
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
