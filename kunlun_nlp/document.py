@@ -31,6 +31,9 @@ class Document:
     language: str = "en"
     ingested_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     grade: str | None = None  # source reliability A-F + information credibility 1-6, e.g. "B2"
+    # Where `published` came from: "given" (on intake), "html-meta", "pdf-info", "email-date",
+    # "text" (a dateline or "FOR IMMEDIATE RELEASE ..." line); "" when there is no date.
+    published_via: str = ""
 
     @classmethod
     def create(
@@ -43,7 +46,9 @@ class Document:
         published: date | None = None,
         language: str = "en",
         grade: str | None = None,
+        published_via: str | None = None,
     ) -> Document:
+        """`published_via` says where `published` came from; "given" by default when there is one."""
         if not text or not text.strip():
             raise ValueError("document text is empty")
         return cls(
@@ -54,6 +59,7 @@ class Document:
             published=published,
             language=language,
             grade=grade,
+            published_via=(published_via or "given") if published else "",
         )
 
     def with_ingest_time(self, when: datetime | None = None) -> Document:
@@ -108,6 +114,10 @@ class TaggedDocument:
     cases: list[CaseCard] = field(default_factory=list)  # the enforcement events it reports
     priority: Priority | None = None
     review: Review | None = None  # once an analyst has reviewed it
+    not_tagged: str | None = None  # why the models did not tag it (no domains or entities invented)
+    # Character spans of the text that are the site's furniture (menus, contact and hotline
+    # blocks, share bars): stored with the text, never a source of entities, evidence or titles.
+    furniture: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def id(self) -> str:

@@ -57,7 +57,8 @@ class Pipeline:
         context = TagContext(today=today or datetime.now(timezone.utc).date(), index=index)
         items = [WorkItem(document) for document in documents]
         for _name, stage in self.stages:
-            stage(items, context)
+            # a stage may set not_tagged (a language the models do not read): later ones skip it
+            stage([item for item in items if item.not_tagged is None], context)
         return [item.tagged(self.model_version) for item in items]
 
     def stage(self, name: str) -> Stage:

@@ -59,6 +59,8 @@ class WorkItem:
     prediction: DomainPrediction | None = None
     cases: list[CaseCard] = field(default_factory=list)
     priority: Priority | None = None
+    # Why the models are not run on it (e.g. a language they do not read); later stages skip it
+    not_tagged: str | None = None
 
     def tagged(self, model_version: str) -> TaggedDocument:
         prediction, encoded = self.prediction, self.encoded
@@ -73,4 +75,5 @@ class WorkItem:
             model=model_version,
             cases=self.cases,
             priority=self.priority,
+            not_tagged=self.not_tagged,
         )
