@@ -48,6 +48,16 @@ class Settings:
         return self.data_dir / "index.sqlite3"
 
     @property
+    def profiles_path(self) -> Path:
+        """What each source's documents share (kunlun_nlp.intake.profiles): learned at ingest."""
+        return self.data_dir / "source-profiles.sqlite3"
+
+    @property
+    def sources_path(self) -> Path:
+        """Operators' names and default grades per source (kunlun_nlp.intake.sources)."""
+        return self.data_dir / "sources.toml"
+
+    @property
     def model_dirs(self) -> list[Path]:
         """Where model versions are looked for: the run-time folder first, then the shipped ones."""
         from kunlun_nlp.models import shipped_models_dir

@@ -60,9 +60,10 @@ class Titled(Protocol):
     text: str
 
 
-def classified_text(document: Titled) -> str:
-    """What the domain classifier reads: the title (unless the text opens with it) and the body."""
-    body = report_body(document.text)
+def classified_text(document: Titled, body: str | None = None) -> str:
+    """What the domain classifier reads: the title (unless the text opens with it) and the body
+    (default: the text without its trailing furniture)."""
+    body = report_body(document.text) if body is None else body
     if document.title and not body.lstrip().startswith(document.title):
         return f"{document.title}\n{body}"
     return body

@@ -15,6 +15,8 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.index import DocumentIndex, IndexUnavailableError, open_index
 from kunlun_nlp.index.base import ReviewOutcome
+from kunlun_nlp.intake.profiles import SourceProfiles
+from kunlun_nlp.intake.sources import SourceSettings
 from kunlun_nlp.models import find_model
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.search.results import SearchHit
@@ -35,6 +37,7 @@ class KunlunService:
         self._index = index
         self._owns_index = index is None  # an index handed in is closed by whoever opened it
         self._open_lock = threading.Lock()  # the API's worker threads may race to open either
+        self._profiles: SourceProfiles | None = None
         self._pipeline_lock = threading.Lock()  # torch and spaCy models are not shared across threads
 
     @property
@@ -51,14 +54,33 @@ class KunlunService:
                 self._index = open_index(self.settings)
             return self._index
 
+    @property
+    def sources(self) -> SourceSettings:
+        """Read on each use: an operator's edit of sources.toml counts from the next document on."""
+        return SourceSettings.load(self.settings.sources_path)
+
+    def profiles(self, *, create: bool) -> SourceProfiles | None:
+        """The data folder's source profiles; opened only once they exist, unless `create`."""
+        with self._open_lock:
+            if self._profiles is None and (create or self.settings.profiles_path.exists()):
+                self._profiles = SourceProfiles(self.settings.profiles_path)
+            return self._profiles
+
     def tag(
-        self, documents: list[Document], *, index: DocumentIndex | None = None, today: date | None = None
+        self,
+        documents: list[Document],
+        *,
+        index: DocumentIndex | None = None,
+        today: date | None = None,
+        learn: bool = False,
     ) -> list[TaggedDocument]:
         """Tag through the model's declared pipeline (novelty checked against `index` when given,
-        recency as of `today`)."""
+        recency as of `today`). Furniture is told by the data folder's source profiles when they
+        exist, and `learn` (ingest) creates them."""
         pipeline = self.pipeline
+        profiles, sources = self.profiles(create=learn), self.sources
         with self._pipeline_lock:
-            return pipeline.tag(documents, index=index, today=today)
+            return pipeline.tag(documents, index=index, today=today, profiles=profiles, sources=sources)
 
     def tag_stream(
         self, documents: Iterable[Document], *, index: DocumentIndex | None = None, today: date | None = None
@@ -69,7 +91,7 @@ class KunlunService:
 
     def ingest(self, documents: list[Document]) -> list[TaggedDocument]:
         """Tag and index; raises IndexUnavailableError when nothing could be stored."""
-        tagged = self.tag(documents, index=self.index)
+        tagged = self.tag(documents, index=self.index, learn=True)
         report = self.index.put(tagged)
         if report.failed:
             examples = "; ".join(f"{k}: {v}" for k, v in list(report.failed.items())[:3])
@@ -87,5 +109,7 @@ class KunlunService:
         return self.index.nearest(vector, size=size)
 
     def close(self) -> None:
+        if self._profiles is not None:
+            self._profiles.close()
         if self._owns_index and self._index is not None:
             self._index.close()

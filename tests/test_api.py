@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,7 +16,8 @@ from kunlun_nlp.service import KunlunService
 
 
 def _client(pipeline, index) -> TestClient:
-    service = KunlunService(Settings(), pipeline_factory=lambda: pipeline, index=index)
+    data_dir = Path(tempfile.mkdtemp(prefix="kunlun-api-"))  # source profiles learned at ingest go there
+    service = KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline, index=index)
     return TestClient(create_app(service))
 
 

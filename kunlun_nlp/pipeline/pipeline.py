@@ -11,6 +11,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from kunlun_nlp.document import Document, TaggedDocument
+from kunlun_nlp.intake.profiles import SourceProfiles
+from kunlun_nlp.intake.sources import SourceSettings
 from kunlun_nlp.models import ZERO_SHOT, ModelVersion
 from kunlun_nlp.pipeline.config import PIPELINE_FILE, ZERO_SHOT_CONFIG, PipelineConfig
 from kunlun_nlp.pipeline.model_stages import ENCODER
@@ -48,13 +50,25 @@ class Pipeline:
         return self.config.batch_size
 
     def tag(
-        self, documents: Sequence[Document], *, index: KnownEntities | None = None, today: date | None = None
+        self,
+        documents: Sequence[Document],
+        *,
+        index: KnownEntities | None = None,
+        today: date | None = None,
+        profiles: SourceProfiles | None = None,
+        sources: SourceSettings | None = None,
     ) -> list[TaggedDocument]:
         """Tag a batch: every stage in order. Novelty is judged against `index` when given, recency
-        as of `today` (default: today in UTC)."""
+        as of `today` (default: today in UTC); furniture is told by `profiles` (default: the
+        batch's own documents); `sources` names and grades sources as the operators set them."""
         if not documents:
             return []
-        context = TagContext(today=today or datetime.now(timezone.utc).date(), index=index)
+        context = TagContext(
+            today=today or datetime.now(timezone.utc).date(),
+            index=index,
+            profiles=profiles,
+            sources=sources or SourceSettings(),
+        )
         items = [WorkItem(document) for document in documents]
         for _name, stage in self.stages:
             # a stage may set not_tagged (a language the models do not read): later ones skip it

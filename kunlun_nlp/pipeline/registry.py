@@ -17,6 +17,7 @@ from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
 # The modules that define stages; imported once, when the first stage is built.
 STAGE_MODULES = (
     "kunlun_nlp.pipeline.text_stages",
+    "kunlun_nlp.pipeline.intake_stages",
     "kunlun_nlp.pipeline.entity_stages",
     "kunlun_nlp.pipeline.model_stages",
     "kunlun_nlp.pipeline.triage_stages",

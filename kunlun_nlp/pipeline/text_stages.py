@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from kunlun_nlp.pipeline.registry import stage
 from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
-from kunlun_nlp.report_text import classified_text, report_body
+from kunlun_nlp.intake.furniture import masked, merge_spans
+from kunlun_nlp.report_text import classified_text, report_end
 from kunlun_nlp.triage.grading import default_grade
 from kunlun_nlp.vocabulary import SourceGrade
 from kunlun_nlp.triage.priority import load_priority_scorer
@@ -23,18 +24,27 @@ class SourceGradeStage:
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
             document = item.document
-            grade = SourceGrade.parse(document.grade) if document.grade else default_grade(document.source, self.config)
+            if document.grade:
+                grade = SourceGrade.parse(document.grade)
+            else:
+                grade = context.sources.grade(document.source) or default_grade(document.source, self.config)
             item.document = replace(document, grade=grade.code)
 
 
 @stage("report_text")
 class ReportTextStage:
-    """The report's body (trailing furniture cut) and the title + body the classifier reads."""
+    """What the models read: the text with its furniture blanked (the lines the furniture stage
+    found, and the trailing editor and copyright lines), and the title + that body for the
+    classifier. Blanked, not cut: offsets into it are offsets into the stored text."""
 
     def __init__(self, build: BuildContext) -> None:
         pass
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
-            item.body = report_body(item.document.text)
-            item.classified = classified_text(item.document)
+            text = item.document.text
+            end = report_end(text)
+            trailing = [(end, len(text))] if text[end:].strip() else []
+            item.furniture = merge_spans(item.furniture + trailing)
+            item.body = masked(text, item.furniture)
+            item.classified = classified_text(item.document, body=item.body)

@@ -12,6 +12,8 @@ from kunlun_nlp.classifier import DomainPrediction
 from kunlun_nlp.document import Document, Entity, TaggedDocument
 from kunlun_nlp.encoder import EncodedText
 from kunlun_nlp.entities import Span
+from kunlun_nlp.intake.profiles import SourceProfiles
+from kunlun_nlp.intake.sources import SourceSettings
 from kunlun_nlp.models import ModelVersion
 from kunlun_nlp.triage.records import CaseCard, Priority
 from kunlun_nlp.triage.triage import KnownEntities
@@ -21,6 +23,9 @@ from kunlun_nlp.triage.triage import KnownEntities
 class TagContext:
     today: date  # recency is judged as of this day
     index: KnownEntities | None = None  # novelty is judged against it; None: not judged
+    # what each source's documents share (furniture); None: learned from the batch alone
+    profiles: SourceProfiles | None = None
+    sources: SourceSettings = field(default_factory=SourceSettings)  # operators' names and grades
 
 
 @dataclass
@@ -59,6 +64,8 @@ class WorkItem:
     prediction: DomainPrediction | None = None
     cases: list[CaseCard] = field(default_factory=list)
     priority: Priority | None = None
+    furniture: list[tuple[int, int]] = field(default_factory=list)  # spans of the site's template
+    site_name: str | None = None  # the publisher its pages' titles name, once learned
     # Why the models are not run on it (e.g. a language they do not read); later stages skip it
     not_tagged: str | None = None
 
@@ -76,4 +83,5 @@ class WorkItem:
             cases=self.cases,
             priority=self.priority,
             not_tagged=self.not_tagged,
+            furniture=self.furniture,
         )
