@@ -197,3 +197,87 @@ def _parse_words(tokens: list[re.Match]) -> tuple[float, int] | None:
     if value == 0 and not any(t.group().lower() == "zero" for t in tokens[:used]):
         return None
     return value, used
+
+
+# --- Numbers that are not counts ------------------------------------------------------------------
+# A reader never takes the 2015 of "Jan. 21, 2015", the 8408 of "714-347-8408" or the 46 of a
+# "46-year-old" for how many people were harmed; `non_count_spans` finds such numbers so that
+# counting rules can skip them. Forms written with digits only: number words are left to the caller.
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
+_YEAR = r"(?:19\d\d|20\d\d|2100)"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_CURRENCY = r"(?:[$€£¥₹₱₦]|(?:US|HK|NT|A|C|S)\$|\b(?:USD|EUR|GBP|RMB|CNY|INR|Rs\.?|Rp\.?|RM|PHP|NGN|KES)\s?)"
+_SCALE_WORDS = r"(?:\s?(?:million|billion|thousand|trillion|mn|bn|[mbk])\b)?"
+_STREET = (
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|way|court|ct|place|pl|parkway|pkwy|"
+    r"highway|hwy|circle|cir|terrace|trail|plaza|square|freeway|fwy)\b\.?"
+)
+
+# (kind, pattern): case-insensitive unless the pattern says otherwise with (?-i:...).
+_NON_COUNT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in [
+        # "Jan. 21, 2015", "January 21st", "13 July 2011", "November 2001", "2-20-89", "2024-01-05"
+        ("date", rf"\b{_MONTH}\s*{_DAY}\b(?:,?\s*{_YEAR}\b)?"),
+        ("date", rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s*{_YEAR}\b)?"),
+        ("date", rf"\b{_MONTH},?\s*{_YEAR}\b"),
+        ("date", r"(?<![\d.])\d{1,4}([/.-])\d{1,2}\1\d{2,4}(?!\d|\.\d)"),
+        # "(714) 347-8405", "714-347-8408", "1-800-555-0100", "347-8408"
+        ("phone", r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|(?<![\d-])\d{3}[\s.-])\d{3}[.-]\d{4}(?!\d)"),
+        ("phone", r"(?<![\d-])\d{3}-\d{4}(?![\d-])"),
+        # "Case No. 2019-12345", "case number 19CF1234", "Docket #12-345", "No. 5", "#4411"
+        ("case number", r"\b(?:case|docket|file|complaint|indictment|booking|citation|report|incident|inmate|badge|"
+                        r"ticket|warrant|permit|licen[cs]e|account|ordinance)"
+                        r"\s*(?:no\b\.?|number|num\b\.?|#|:)\s*:?\s*#?\s*[A-Z]*\d[\w-]*"),
+        ("case number", r"\b(?:no\.|#)\s*\d[\w-]*|\b(?:code|section|(?:senate|assembly|house) bill)\s+\d[\w.()-]*"),
+        ("case number", r"(?-i:\b(?:AB|SB|HB|Prop\.?|Proposition)\s*\d+\b)"),
+        # identifiers: digits run into capitals or hyphens ("20CF1682", "18-MD-2827-EJD", "COVID-19", "H1N1")
+        ("case number", r"(?-i:\b(?:[A-Z]+-?\d\w*(?:-\w+)*|\d+[A-Z]\w*(?:-\w+)*|\d+-[A-Z]{2,}(?:-\w+)*|\d+-\d+(?:-\w+)+|\d{2,4}-\d{3,})\b)"),
+        # "the 3000 block", "1234 N. Main St.", "Suite 200", "Highway 101", "P.O. Box 77", "CA 92701"
+        ("address", r"\b\d+\s+block\b"),
+        ("address", rf"\b\d+[A-Z]?\s+(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?(?:(?-i:[A-Z][\w'’.]*)\s+){{1,3}}{_STREET}"),
+        ("address", r"\b(?:suite|ste|room|rm|unit|apt|apartment|floor|box|highway|hwy|interstate|route|rte|freeway)[\s.#-]*\d+\b"),
+        ("address", r"(?-i:\b(?:US|I|SR)[\s-]?\d+\b)"),  # capitals only: "told us 5 people" is a count
+        ("address", r"(?-i:\b[A-Z]{2})\s+\d{5}(?:-\d{4})?\b"),
+        # "46-year-old", "46 years old", "aged 46", "age 46", "Smith, 46, of", "all 16,", "(46)"
+        ("age", r"\b\d{1,3}(?:\s+|-)(?:years?|yrs?|months?|weeks?|days?)(?:\s+|-)old\b"),
+        ("age", r"\b(?:aged?|ages)\s+\d{1,3}\b|\ball\s+\d{1,3}(?=,)"),  # "all 3 victims" is a count
+        ("age", r"(?<=[a-z.’'],\s)\d{1,3}(?=,|\s+of\s+(?-i:[A-Z]))"),
+        ("age", r"(?<=[a-z] \()\d{1,3}(?=\))"),
+        # "$1.2 million", "US$500", "500 dollars", "RMB 30 million"
+        ("money", rf"{_CURRENCY}\s?\d[\d,.]*{_SCALE_WORDS}"),
+        ("money", rf"\b\d[\d,.]*{_SCALE_WORDS}\s*(?:dollars|usd|cents|euros|pounds sterling|yuan|rupees|pesos)\b"),
+        # "10:30 p.m.", "10 pm", "9 o'clock", "22:15"
+        ("time", r"\b\d{1,2}(?::\d{2})?\s*(?:a\.?m\b\.?|p\.?m\b\.?|o['’]clock\b)"),
+        ("time", r"\b\d{1,2}:\d{2}\b"),
+        ("percent", r"\b\d[\d,.]*\s*(?:%|percent\b|per cent\b)"),
+        # a bare year, not a count with thousands ("2,015") nor part of a longer number
+        ("year", rf"(?<![\d,.])'?{_YEAR}s?(?![\d]|[.,]\d)"),
+    ]
+]
+
+
+@dataclass(frozen=True)
+class NumberSpan:
+    kind: str  # date, phone, case number, address, age, money, time, percent, year
+    start: int
+    end: int
+
+
+def non_count_spans(text: str) -> list[NumberSpan]:
+    """Where `text` writes numbers that say when, where, who, how old, how much money or which
+    case rather than how many: dates, years, phone and case numbers, addresses, ages, money,
+    times and percentages. The outermost reading of each, in text order: a year inside a date is
+    the date; of two readings of one span, the first kind listed above ("2-20-89" is a date)."""
+    found = [NumberSpan(kind, m.start(), m.end()) for kind, pattern in _NON_COUNT_PATTERNS for m in pattern.finditer(text)]
+    # stable sort: equal spans keep the order of _NON_COUNT_PATTERNS
+    found.sort(key=lambda s: (s.start, -s.end))
+    spans: list[NumberSpan] = []
+    for span in found:
+        if not any(kept.start <= span.start and span.end <= kept.end for kept in spans):
+            spans.append(span)
+    return spans

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import tarfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from kunlun_nlp.document import Document, DomainScore, Entity, TaggedDocument
 from kunlun_nlp.normalize import entity_details
+from kunlun_nlp.numbers import non_count_spans
 from kunlun_nlp.triage.cards import build_cards
 from kunlun_nlp.triage.dates import resolve_date
 from kunlun_nlp.triage.grading import default_grade
@@ -134,6 +138,7 @@ def test_seed_notice_cards_invent_no_seizures(pipeline, seed_document):
         ("Fourteen people were admitted to hospital.", 0, 14),
         ("No one was hurt.", 0, 0),
         ("The death toll rose as 11 villagers died.", 11, 0),
+        ("The 2008 scandal killed at least six infants and sickened 300,000 children.", 6, 300_000),
     ],
 )
 def test_harm_counts(text, deaths, ill):
@@ -145,6 +150,263 @@ def _score(text: str, domains=("FOOD",), entities=(), published=WEDNESDAY, grade
         text=text, domains=list(domains), entities=list(entities), published=published, event_dates=[],
         today=WEDNESDAY, grade=SourceGrade.parse(grade), new_firms=list(new_firms),
     )
+
+
+# --- Priority reads text as a person would (issue 11, item 8) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "deaths", "ill"),
+    [
+        # dates and years: "On Jan. 21, 2015, …" once gave "2015 ill or hospitalised"
+        ("On Jan. 21, 2015, three people were hospitalised.", 0, 3),
+        ("In 2023, 28 people were killed in 26 DUI crashes.", 28, 0),
+        ("He struck again in November 2001, when he killed 26-year-old Ana Ruiz.", 1, 0),
+        ("So far in 2024,\nthere have been nine people killed.", 9, 0),
+        ("Twenty-five people died.", 25, 0),
+        # case numbers
+        ("In case number 19-4471 two children were poisoned.", 0, 2),
+        ("Case No. 2019-12345: the victim died.", 1, 0),
+        # phone numbers
+        ("Anyone with information can call 714-347-8408 or (714) 347-8405 after a worker was hospitalised.", 0, 1),
+        # addresses
+        ("A woman at the 3000 block of Elm was hospitalised.", 0, 1),
+        # ages
+        ("The victim, 46, was hospitalised.", 0, 1),
+        ("A man aged 46 died.", 1, 0),
+        ("Gilberto Sotelo, 38, was pronounced dead at the scene.", 1, 0),
+        ("Jacob Ivascu, and Drake Ruiz, all 16, were killed.", 1, 0),
+        # money
+        ("The scheme cost victims $25,000 and left two people hospitalised.", 0, 2),
+        # times
+        ("At 10 pm four workers were hospitalised.", 0, 4),
+        # durations, repetitions and percentages
+        ("Houston Man Sentenced to 30 years for Fatal Crash", 1, 0),
+        ("Mario Lopez was shot approximately eight times and pronounced dead.", 1, 0),
+        ("About 21 percent were hospitalised.", 0, 1),
+        # real counts beside words that also start addresses or ages
+        ("He told us 3 people died.", 3, 0),
+        ("All 3 passengers were killed.", 3, 0),
+        # harm denied, or words that only look like it
+        ("It is fortunate that no one was killed.", 0, 0),
+        ("When we run into a dead end, we ask the public.", 0, 0),
+        ("The defendant has admitted today that she sold the pills.", 0, 0),
+        ("Police arrested two men in the fatal shooting.", 1, 0),
+    ],
+)
+def test_numbers_that_are_not_counts_are_never_read_as_harm(text, deaths, ill):
+    assert count_harm(text) == (deaths, ill)
+
+
+def test_a_date_is_never_a_count_in_the_real_release():
+    """The release that gave "2015 ill or hospitalised": the woman admitted herself to hospital on
+    Jan. 1, 2015 and died on Jan. 21, 2015; one death, at most one person in hospital."""
+    text = ("On Jan. 1, 2015, De La Riva admitted herself into Kaiser Hospital in Garden Grove and was then transferred "
+            "to Kaiser Hospital in Anaheim to be treated for a respiratory problem, where she later died on Jan. 21, 2015.")
+    deaths, ill = count_harm(text)
+    assert deaths == 1 and ill <= 1
+    assert not [r for r in _score(text).reasons if "2015" in r or "21 " in r]
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "kind"),
+    [
+        ("On Jan. 21, 2015, the plant closed.", "Jan. 21, 2015", "date"),
+        ("It reopened on 13 July 2011.", "13 July 2011", "date"),
+        ("DOB: 2-20-89.", "2-20-89", "date"),
+        ("See Case No. 2019-12345.", "Case No. 2019-12345", "case number"),
+        ("He is charged (Case No.20CF1682) with murder.", "Case No.20CF1682", "case number"),
+        ("Call 714-347-8408.", "714-347-8408", "phone"),
+        ("Call (714) 347-8405.", "(714) 347-8405", "phone"),
+        ("It happened in the 3000 block of Main Street.", "3000 block", "address"),
+        ("A 46-year-old man was arrested.", "46-year-old", "age"),
+        ("Goods worth $1.2 million were seized.", "$1.2 million", "money"),
+        ("At 10:30 p.m. officers arrived.", "10:30 p.m.", "time"),
+        ("Crime fell 21% last year.", "21%", "percent"),
+        ("In 2023, 28 people were killed.", "2023", "year"),
+    ],
+)
+def test_numbers_that_name_something_else_are_found_by_kind(text, written, kind):
+    start = text.index(written)
+    assert (kind, start, start + len(written)) in [(s.kind, s.start, s.end) for s in non_count_spans(text)]
+
+
+def test_counts_are_not_taken_for_other_numbers():
+    text = "In 2023, 28 people were killed and 1,200 fell ill."
+    assert [text[s.start:s.end] for s in non_count_spans(text)] == ["2023"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The investigation was lead by detectives of the Santa Ana Police Department.",
+        "Lead detective Ana Ruiz said the case was solved.",
+        "Lead Prosecutor Kevin Brooks told the jury the evidence was clear.",
+        "The DA's office will take the lead in the investigation.",
+        "Multiple arrests lead to the charging of an alleged trafficker.",
+        "Resources: Project LEAD, Community Resource Calendar.",
+        "He filed false claims with Mercury Insurance.",
+        "He stole a 2004 Mercury Grand Marquis.",
+        "The probe passed the planet Mercury.",
+        "Refugees from Sudan were defrauded.",
+        "The scam spread through the Chromium browser.",
+        "Counterfeit PCB assemblies were seized.",
+        "A DNP nurse practitioner was charged.",
+    ],
+)
+def test_dangerous_substance_homonyms_are_not_substances(text):
+    priority = _score(text)
+    assert not [r for r in priority.reasons if r.startswith("dangerous substance")]
+    assert "dangerous_substances" not in priority.factors
+
+
+@pytest.mark.parametrize(
+    ("text", "substance"),
+    [
+        ("The toys were covered in lead paint.", "lead"),
+        ("Tests found high levels of lead in the syrup.", "lead"),
+        ("Two children were treated for lead poisoning.", "lead"),
+        ("The spice was contaminated with lead.", "lead"),
+        ("Inspectors found lead-based paint.", "lead"),
+        ("He dumped used lead acid batteries.", "lead"),
+        ("The cream contained mercury.", "mercury"),
+        ("The fish had elevated mercury levels.", "mercury"),
+        ("The chilli powder was tainted with Sudan I dye.", "sudan"),
+        ("Transformers containing PCBs were dumped in the river.", "PCB"),
+        ("The capsules were chromium-contaminated.", "chromium"),
+        ("The liquor was laced with methanol.", "methanol"),  # not a homonym: any mention counts
+        ("Arsenic was found in the rice.", "arsenic"),
+    ],
+)
+def test_dangerous_substances_named_as_substances_count(text, substance):
+    assert f"dangerous substance: {substance}" in _score(text).reasons
+
+
+def test_a_substance_entity_makes_a_homonym_a_substance():
+    text = "Tests of the syrup found lead."
+    assert "dangerous substance: lead" in _score(text, entities=_entities(text, [("lead", "SUBSTANCE")])).reasons
+    assert "dangerous substance: PCB" in _score("Dumped PCBs.", entities=_entities("Dumped PCBs.", [("PCBs", "PRODUCT")])).reasons
+    # a firm's name is not a substance, whatever it is called
+    insurer = "He defrauded Mercury Insurance."
+    assert not [r for r in _score(insurer, entities=_entities(insurer, [("Mercury Insurance", "ORG")])).reasons if "substance" in r]
+    # nor is a homonym the NER took for one where the words around it make it the everyday word
+    for text in ("Ignoring the Need for a Permit Can Lead to Jail Time", "The investigation was lead by detectives.",
+                 "Lead Prosecutor Kevin Brooks said.", "He defrauded Mercury Insurance."):
+        mention = re.search(r"lead|mercury", text, re.I).group()
+        assert not [r for r in _score(text, entities=_entities(text, [(mention, "SUBSTANCE")])).reasons if "substance" in r], text
+
+
+@pytest.mark.parametrize(
+    ("domains", "reason"),
+    [
+        (("FOOD",), "food-safety report"),
+        (("MEDICINE",), "medicine report"),
+        (("ENVIRONMENT",), "environmental crime report"),
+        (("INTELLECTUAL_PROPERTY",), "intellectual-property report"),
+        (("MEDICINE", "INTELLECTUAL_PROPERTY"), "medicine and intellectual-property report (2 domains at once)"),
+    ],
+)
+def test_in_domain_base_points_have_a_reason(domains, reason):
+    priority = _score("Inspectors seized the goods.", domains=domains, published=date(2019, 1, 1))
+    assert priority.score > 0 and priority.reasons == [reason]
+
+
+# Each factor and the reason it gives.
+_FACTOR_REASONS = {
+    "domains": r" report\b",
+    "harm": r" deaths? reported$| ill or hospitalised$",
+    "deaths": r" deaths? reported$",
+    "illnesses": r" ill or hospitalised$",
+    "dangerous_substances": r"^dangerous substance: ",
+    "quantity": r" seized or involved$",
+    "money": r"^about US\$",
+    "recency": r"^within the last ",
+    "novelty": r" new to the index: ",
+    "grade": r"^source graded ",
+}
+
+
+def test_every_factor_that_scores_gives_its_reason():
+    text = "Two people died and 23 others were hospitalised after drinking liquor laced with methanol; police seized 12 tonnes worth $2 million."
+    entities = _entities(text, [("12 tonnes", "QUANTITY"), ("$2 million", "MONEY")])
+    for grade in ("A1", "E5"):  # points given and points taken away
+        priority = PriorityScorer().score(
+            text=text, domains=["FOOD", "MEDICINE"], entities=entities, published=WEDNESDAY, event_dates=[],
+            today=WEDNESDAY, grade=SourceGrade.parse(grade), new_firms=["Huaxin Trading"], new_products=["Moutai"],
+        )
+        assert set(priority.factors) == set(_FACTOR_REASONS)
+        for factor, reason in _FACTOR_REASONS.items():
+            assert any(re.search(reason, r) for r in priority.reasons), (factor, priority.reasons)
+
+
+PRESS_RELEASES = Path(__file__).resolve().parents[2] / "shared" / "data" / "prosecutor_press_releases" / "text.tar.gz"
+RELEASE_COUNTIES = ("harris_tx", "kings_ny", "orange_ca", "riverside_ca", "san_diego_ca")
+RELEASES_PER_COUNTY = 12
+JAN_21_2015_RELEASE = (
+    "text/orange_ca/press_law-enforcement-seeks-potential-additional-victims-of-defendant-charged-with-illegally-"
+    "performing-cosmetic-surgery.txt"
+)
+
+
+@pytest.fixture(scope="module")
+def press_releases() -> dict[str, str]:
+    """Real US prosecutors' press releases, read from the shared archive (never copied into the
+    project): the first RELEASES_PER_COUNTY of each county in RELEASE_COUNTIES, by name, and the
+    release that once gave "2015 ill or hospitalised"."""
+    with tarfile.open(PRESS_RELEASES) as archive:
+        members = {m.name: m for m in archive.getmembers() if m.isfile() and m.name.endswith(".txt")}
+        chosen = [name for county in RELEASE_COUNTIES for name in sorted(n for n in members if n.startswith(f"text/{county}/"))[:RELEASES_PER_COUNTY]]
+        return {name: archive.extractfile(members[name]).read().decode("utf-8", "replace") for name in [*chosen, JAN_21_2015_RELEASE]}
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Written independently of kunlun_nlp.numbers: what a reader sees as a date, phone or case number.
+_NOT_A_COUNT = re.compile(
+    rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*\d{{4}})?|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\b{_MONTH}\s+\d{{4}}"
+    r"|\b\d{1,4}[/-]\d{1,2}[/-]\d{2,4}\b"
+    r"|(?:\(\d{3}\)\s*|\b\d{3}[-.])\d{3}[-.]\d{4}\b"
+    r"|\b(?:case|docket)\s*(?:no\.?|number|#)\s*[\w-]+|\b[\w]*\d+(?:-[\w]+)+",
+    re.I,
+)
+_COUNT_WORDS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+                              "seventeen eighteen nineteen".split()))
+_COUNT_WORDS |= {10 * t: w for t, w in zip(range(2, 10), "twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_COUNT_WORDS |= {10 * t + u: f"{_COUNT_WORDS[10 * t]}-{_COUNT_WORDS[u]}" for t in range(2, 10) for u in range(1, 10)}
+_COUNT_WORDS |= {12: "dozen", 24: "dozens", 40: "scores", 200: "hundreds"}
+
+
+def _written_as_a_count(text: str, n: int) -> bool:
+    """Whether `text` writes `n` somewhere other than inside a date, phone or case number (or
+    reports a harm without a number, which counts 1)."""
+    if n == 1 or (n in _COUNT_WORDS and re.search(rf"\b{_COUNT_WORDS[n]}\b", text, re.I)):
+        return True
+    inside = [m.span() for m in _NOT_A_COUNT.finditer(text)]
+    for m in re.finditer(rf"(?<![\d,.]){n:,}(?![\d]|[,.]\d)|(?<![\d,.]){n}(?![\d]|[,.]\d)", text):
+        if not any(a <= m.start() and m.end() <= b for a, b in inside):
+            return True
+    return False
+
+
+def test_real_press_releases_are_read_as_a_person_would(press_releases):
+    assert len(press_releases) > 50
+    prioritiser = Prioritiser(load_priority_scorer())
+    for name, text in press_releases.items():
+        document = Document.create(text, id=name)
+        for domains in ([], ["FOOD"]):  # as it is (none of the domains) and as if it were in one
+            priority = prioritiser.priority(document, domains, [], [], index=None, today=WEDNESDAY)
+            assert priority.reasons or not any(priority.factors.values()), (name, priority)
+            if domains:
+                assert "food-safety report" in priority.reasons, name
+            for reason in priority.reasons:
+                claimed = re.match(r"([\d,]+) (?:deaths? reported|ill or hospitalised)$", reason)
+                if claimed:
+                    n = int(claimed.group(1).replace(",", ""))
+                    assert not 1900 <= n <= 2100, (name, reason)
+                    assert _written_as_a_count(text, n), (name, reason)
+                assert reason != "dangerous substance: lead" or re.search(r"lead (?:paint|poisoning|acid|content|levels?)|(?:levels|traces) of lead", text, re.I), (name, reason)
+    assert "1 death reported" in prioritiser.priority(
+        Document.create(press_releases[JAN_21_2015_RELEASE]), ["MEDICINE"], [], [], index=None, today=WEDNESDAY
+    ).reasons
 
 
 def test_priority_reasons_read_like_an_analysts():
