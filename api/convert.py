@@ -14,7 +14,7 @@ def to_document(document: DocumentIn) -> Document:
         id=document.id,
         source=document.source,
         published=document.published,
-        language=document.language,
+        language=document.language or "",  # none given: the pipeline detects it
         grade=_grade(document),
     )
 
@@ -34,7 +34,6 @@ def document_out(tagged: TaggedDocument) -> DocumentOut:
         text=doc.text,
         source=doc.source,
         published=doc.published,
-        language=doc.language,
         ingested_at=doc.ingested_at,
         domain_scores={s.label: s.score for s in tagged.domain_scores},
         model=tagged.model,

@@ -22,6 +22,7 @@ Service = Annotated[KunlunService, Depends(get_service)]
 def _documented_filters(
     reliability: Annotated[list[str], Query(description="Any of these source grades A-F.")] = [],  # noqa: B006
     credibility: Annotated[list[int], Query(description="Any of these information grades 1-6.")] = [],  # noqa: B006
+    language: Annotated[list[str], Query(description="Any of these languages, ISO 639-1 codes such as en or zh.")] = [],  # noqa: B006
     q: Annotated[str, Query(description="Words and \"quoted phrases\"; all must match.")] = "",
     domain: Annotated[list[str], Query(description="Any of these domains.")] = [],  # noqa: B006
     entity: Annotated[list[str], Query(description="LABEL:value, e.g. ORG:Ministry of Public Security; all must match.")] = [],  # noqa: B006,E501

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_TEXT_CHARS = 200_000  # about 60 pages; longer reports should be split before intake
-MAX_TITLE_CHARS = 1_000
+# The text, title and id limits are the readers' too (the CLI splits a longer file into parts).
+from kunlun_nlp.limits import ID_PATTERN, MAX_TEXT_CHARS, MAX_TITLE_CHARS
+
 MAX_BULK_DOCUMENTS = 100
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 
 
 class DocumentIn(BaseModel):
@@ -21,7 +21,9 @@ class DocumentIn(BaseModel):
     id: str | None = Field(None, pattern=ID_PATTERN, description="Defaults to a stable hash of the text.")
     source: str = Field("", max_length=2_000)
     published: date | None = None
-    language: str = Field("en", min_length=2, max_length=8)
+    language: str | None = Field(
+        None, min_length=2, max_length=8, description="ISO 639-1 code, e.g. en or zh; detected from the text when absent."
+    )
     source_reliability: Literal["A", "B", "C", "D", "E", "F"] | None = Field(
         None, description="Admiralty scale: A completely reliable … E unreliable, F cannot be judged."
     )
@@ -72,6 +74,10 @@ class TagOut(BaseModel):
     subtypes: list[DomainOut] = Field(description="Sub-types of the predicted domains, best first.")
     evidence: dict[str, list[str]] = Field(description="For each predicted domain, the sentences that drove it.")
     entities: list[EntityOut]
+    language: str = Field("", description="ISO 639-1 code, as given or detected; empty when too little text to tell.")
+    not_tagged: str | None = Field(
+        None, description="Why the models did not tag it (a language they do not read): no domains, entities or priority."
+    )
 
 
 class ReviewInfoOut(BaseModel):
@@ -84,7 +90,6 @@ class DocumentOut(TagOut):
     text: str
     source: str
     published: date | None
-    language: str
     ingested_at: datetime
     domain_scores: dict[str, float]
     model: str = Field(description="The model version that tagged it.")
@@ -109,6 +114,8 @@ class SearchHitOut(BaseModel):
     priority_reasons: list[str]
     grade: str | None
     reviewed_by: str | None
+    language: str = ""
+    not_tagged: str | None = None
 
 
 class FacetValueOut(BaseModel):
@@ -119,6 +126,7 @@ class FacetValueOut(BaseModel):
 class FacetsOut(BaseModel):
     domains: list[FacetValueOut]
     entities: dict[str, list[FacetValueOut]]
+    languages: list[FacetValueOut] = []
 
 
 class SearchOut(BaseModel):

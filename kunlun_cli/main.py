@@ -1,7 +1,7 @@
 """`kunlun-nlp ingest | tag | search | triage | serve | evaluate | train`.
 
-Exit codes: 0 success, 1 some inputs failed (the rest went through), 2 bad usage or input,
-3 the index is unreachable.
+Exit codes: 0 success, 1 some inputs failed or are of no supported format (the rest went through),
+2 bad usage or input, 3 the index is unreachable.
 """
 
 from __future__ import annotations
@@ -10,16 +10,24 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.index import IndexUnavailableError
-from kunlun_nlp.readers import ReadFailure, document_from_record, iter_input_files, read_file
+from kunlun_nlp.limits import MAX_TEXT_CHARS
+from kunlun_nlp.not_tagged import NotTaggedReports
+from kunlun_nlp.readers import IGNORE_FILE, ReadFailure, Unsupported, document_from_record, read_file, scan_inputs
 from kunlun_nlp.search.parse import parse_search_params
 from kunlun_nlp.search.request import InvalidSearchRequest, SearchRequest
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from kunlun_nlp.service import KunlunService
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 INGEST_BATCH = 32
@@ -68,43 +76,81 @@ def run_ingest(args: argparse.Namespace) -> int:
     health = service.index.health()
     if not health.reachable:
         raise IndexUnavailableError(f"{health.backend} at {health.location}: {health.detail}")
-    failures: list[ReadFailure] = []
-    indexed = 0
-    batch: list[Document] = []
-
-    def flush() -> None:
-        nonlocal indexed
-        if batch:
-            indexed += len(service.ingest(batch))
-            batch.clear()
-
-    with tqdm(desc="ingest", unit="doc", disable=args.quiet, file=sys.stderr) as progress:
-        for item in _documents_from_paths(args.paths):
-            if isinstance(item, ReadFailure):
-                failures.append(item)
-                progress.set_postfix(failed=len(failures))
-                continue
-            batch.append(item)
-            progress.update(1)
-            if len(batch) >= INGEST_BATCH:
-                flush()
-        flush()
-    for failure in failures:
-        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    scan = scan_inputs(args.paths)  # counted first: the progress bar has a total, a rate and an ETA
+    with tqdm(
+        total=len(scan.files), desc="ingest", unit="file", disable=args.quiet, file=sys.stderr
+    ) as progress:
+        run = _IngestRun(service, progress)
+        for problem in scan.problems:
+            run.note(problem)
+        for path in scan.files:
+            run.read(path)
+        run.flush()
+    run.print_report()
     print(
-        f"ingested {indexed} document(s) into the {health.backend} index at {health.location}; "
-        f"{len(failures)} failure(s); {service.index.count()} document(s) in the index"
+        f"ingested {run.indexed} document(s) into the {health.backend} index at {health.location}; "
+        f"{len(run.failures)} failure(s); {service.index.count()} document(s) in the index"
+    )
+    for line in run.not_tagged.summary_lines():  # the reports the models did not tag, by name
+        print(line)
+    print(
+        f"counts: ingested {run.indexed}, split {len(run.splits)} (into {sum(n for _, n in run.splits)} parts), "
+        f"failed {len(run.failures)}, unsupported {len(run.unsupported)}, ignored {len(scan.ignored)} "
+        f"(hidden or in {IGNORE_FILE}; an ignored folder counts once)"
     )
     service.close()
-    return EXIT_PARTIAL if failures else EXIT_OK
+    # An unsupported file is not ingested either: list its kind in .kunlunignore to pass it over.
+    return EXIT_PARTIAL if run.failures or run.unsupported else EXIT_OK
 
 
-def _documents_from_paths(paths: Sequence[str]) -> Iterator[Document | ReadFailure]:
-    for item in iter_input_files(paths):
-        if isinstance(item, ReadFailure):
-            yield item
+class _IngestRun:
+    """Reads files into batches of INGEST_BATCH, tags and indexes them, and keeps the tallies."""
+
+    def __init__(self, service: KunlunService, progress: tqdm) -> None:
+        self.service = service
+        self.progress = progress  # a file counts as done once all its documents are indexed
+        self.batch: list[Document] = []
+        self.files_pending = 0
+        self.indexed = 0
+        self.failures: list[ReadFailure] = []
+        self.unsupported: list[Unsupported] = []  # files, and e-mail attachments, of no supported format
+        self.splits: list[tuple[str, int]] = []  # (where, number of parts)
+        self.not_tagged = NotTaggedReports()  # named in the summary
+
+    def read(self, path: Path) -> None:
+        for item in read_file(path, on_split=lambda where, parts: self.splits.append((where, parts))):
+            if isinstance(item, ReadFailure):
+                self.note(item)
+                continue
+            self.batch.append(item)
+            if len(self.batch) >= INGEST_BATCH:
+                self.flush()
+        self.files_pending += 1
+        if not self.batch:
+            self.flush()
+
+    def note(self, problem: ReadFailure) -> None:
+        if isinstance(problem, Unsupported):
+            self.unsupported.append(problem)
         else:
-            yield from read_file(item)
+            self.failures.append(problem)
+            self.progress.set_postfix(failed=len(self.failures), refresh=False)
+
+    def flush(self) -> None:
+        if self.batch:
+            self.indexed += len(self.not_tagged.add(self.service.ingest(self.batch)))
+            self.batch.clear()
+        self.progress.update(self.files_pending)
+        self.files_pending = 0
+
+    def print_report(self) -> None:
+        """Every input not ingested whole, with the reason, after the progress bar (standard error)."""
+        for where, parts in self.splits:
+            print(f"split: {where}: over {MAX_TEXT_CHARS:,} characters, into {parts} parts", file=sys.stderr)
+        for item in self.unsupported:
+            print(f"unsupported: {item.path}: {item.reason}", file=sys.stderr)
+        for failure in self.failures:
+            print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
 
 
 # -- tag -----------------------------------------------------------------------------------------
@@ -158,7 +204,7 @@ def run_search(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{result.total} document(s) match; page {result.page}")
     for hit in result.hits:
-        domains = ", ".join(f"{d.label} {d.score:.2f}" for d in hit.domains) or "none"
+        domains = ", ".join(f"{d.label} {d.score:.2f}" for d in hit.domains) or _untagged(hit) or "none"
         print(f"\n* {hit.title or hit.id}  [{domains}]  id={hit.id}")
         print(f"  {hit.snippet.replace('<mark>', '[').replace('</mark>', ']')}")
     facets = result.facets
@@ -179,6 +225,7 @@ def _search_request(args: argparse.Namespace, *, queue: bool) -> SearchRequest:
         "source": args.source,
         "reliability": args.reliability,
         "credibility": args.credibility,
+        "language": args.language,
     }
     for name in ("published_from", "published_to", "sort", "reviewed", "page", "size", "facet_size"):
         if getattr(args, name, None) is not None:
@@ -187,6 +234,11 @@ def _search_request(args: argparse.Namespace, *, queue: bool) -> SearchRequest:
         return parse_search_params({name: values for name, values in params.items() if values}, queue=queue)
     except InvalidSearchRequest as exc:
         raise UsageError(str(exc)) from exc
+
+
+def _untagged(hit) -> str:
+    """What a hit the models did not tag shows instead of its (absent) domains."""
+    return f"not tagged: {hit.language or 'language unknown'}" if hit.not_tagged else ""
 
 
 def _print_json(result) -> None:
@@ -218,7 +270,7 @@ def run_triage(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{result.total} report(s) waiting for review")
     for hit in result.hits:
-        domains = ", ".join(d.label for d in hit.domains) or "none"
+        domains = ", ".join(d.label for d in hit.domains) or _untagged(hit) or "none"
         print(f"\n[{hit.priority if hit.priority is not None else '-':>3}] {hit.title or hit.id}  ({domains}; grade {hit.grade or '-'})  id={hit.id}")
         if hit.priority_reasons:
             print("      " + "; ".join(hit.priority_reasons))
@@ -331,8 +383,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kunlun-nlp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ingest = commands.add_parser("ingest", parents=[common], help="tag and index files and folders")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help=".txt .md .html .jsonl .pdf files or folders")
+    ingest = commands.add_parser(
+        "ingest",
+        parents=[common],
+        help="tag and index files and folders",
+        description=(
+            "Tag and index files and folders. In a folder, hidden files and folders and whatever its "
+            f"{IGNORE_FILE} lists (gitignore patterns) are ignored and counted; other files of no "
+            "supported format are listed. A text over "
+            f"{MAX_TEXT_CHARS:,} characters is split into parts at paragraph breaks "
+            "(ids <id>-part1..N), or refused with the reason when it is not text."
+        ),
+    )
+    ingest.add_argument(
+        "paths", nargs="+", metavar="PATH", help=".txt .md .html .jsonl .pdf .docx .eml files or folders"
+    )
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ingest.set_defaults(run=run_ingest)
 
@@ -351,6 +416,7 @@ def _parser() -> argparse.ArgumentParser:
     filters.add_argument("--published-to", metavar="YYYY-MM-DD")
     filters.add_argument("--reliability", action="append", default=[], metavar="A-F", help="repeatable: source grades")
     filters.add_argument("--credibility", action="append", default=[], metavar="1-6", help="repeatable: information grades")
+    filters.add_argument("--language", action="append", default=[], metavar="CODE", help="repeatable: any of these languages (en, zh)")
     filters.add_argument("--page", metavar="N", help="page number, from 1")
     filters.add_argument("--facet-size", metavar="N", help="values per facet (default 10)")
     filters.add_argument("--json", action="store_true", help="print the full result as JSON")

@@ -28,7 +28,8 @@ class Document:
     text: str
     source: str = ""
     published: date | None = None
-    language: str = "en"
+    # ISO 639-1 code; "" until given or detected (the pipeline's language stage detects it)
+    language: str = ""
     ingested_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     grade: str | None = None  # source reliability A-F + information credibility 1-6, e.g. "B2"
     # Where `published` came from: "given" (on intake), "html-meta", "pdf-info", "email-date",
@@ -44,11 +45,12 @@ class Document:
         id: str | None = None,
         source: str = "",
         published: date | None = None,
-        language: str = "en",
+        language: str = "",
         grade: str | None = None,
         published_via: str | None = None,
     ) -> Document:
-        """`published_via` says where `published` came from; "given" by default when there is one."""
+        """`published_via` says where `published` came from; "given" by default when there is one.
+        A `language` given is kept; without one, tagging detects it."""
         if not text or not text.strip():
             raise ValueError("document text is empty")
         return cls(

@@ -32,6 +32,9 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
         "cases": [card.to_record() for card in tagged.cases],
         "priority": tagged.priority.to_record() if tagged.priority else None,
         "review": tagged.review.to_record() if tagged.review else None,
+        "not_tagged": tagged.not_tagged,
+        "furniture": [[start, end] for start, end in tagged.furniture],
+        "published_via": doc.published_via,
     }
 
 
@@ -42,9 +45,10 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         text=record["text"],
         source=record.get("source") or "",
         published=date.fromisoformat(record["published"]) if record.get("published") else None,
-        language=record.get("language") or "en",
+        language=record.get("language") or "",
         ingested_at=datetime.fromisoformat(record["ingested_at"]),
         grade=record.get("grade"),
+        published_via=record.get("published_via") or "",
     )
     return TaggedDocument(
         document=document,
@@ -61,14 +65,16 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         cases=[CaseCard.from_record(c) for c in record.get("cases") or []],
         priority=Priority.from_record(record.get("priority")),
         review=Review.from_record(record.get("review")),
+        not_tagged=record.get("not_tagged"),
+        furniture=[(int(start), int(end)) for start, end in record.get("furniture") or []],
     )
 
 
 def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
     """The stable output shape of `kunlun-nlp tag` and POST /tag; other tools read it.
 
-    Fields are only ever added (sub-types and evidence came with the trained models), never
-    renamed or removed.
+    Fields are only ever added (sub-types and evidence came with the trained models; the
+    language and not_tagged with intake of other languages), never renamed or removed.
     """
     return {
         "id": tagged.id,
@@ -78,6 +84,8 @@ def tag_summary(tagged: TaggedDocument) -> dict[str, Any]:
         "priority": {"score": tagged.priority.score, "reasons": tagged.priority.reasons} if tagged.priority else None,
         "cases": [card.to_record() for card in tagged.cases],
         "entities": [{**_entity_fields(e), **({"details": e.details} if e.details else {})} for e in tagged.entities],
+        "language": tagged.document.language,
+        "not_tagged": tagged.not_tagged,  # why the models did not tag it; null when they did
     }
 
 

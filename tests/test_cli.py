@@ -133,6 +133,185 @@ def test_ingest_again_does_not_grow_the_index(ingested):
     assert in_index == 40
 
 
+COUNTS = re.compile(
+    r"counts: ingested (\d+), split (\d+) \(into (\d+) parts\), failed (\d+), unsupported (\d+), ignored (\d+)"
+)
+
+
+def parse_counts(stdout: str) -> dict[str, int]:
+    match = COUNTS.search(stdout)
+    assert match, stdout
+    names = ("ingested", "split", "parts", "failed", "unsupported", "ignored")
+    return dict(zip(names, map(int, match.groups()), strict=True))
+
+
+def raw_intake_folder(root: Path) -> Path:
+    """A scraped folder as it comes: Word and e-mail files, a 5 MB dump, junk to skip and to list."""
+    from email.message import EmailMessage
+
+    import docx
+
+    folder = root / "intake"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".git" / "config").write_text("[core]\n", encoding="utf-8")  # hidden folder: ignored
+    (folder / ".~lock.case.docx#").write_text("x", encoding="utf-8")  # hidden file: ignored
+    (folder / "build").mkdir()
+    (folder / "build" / "page.html").write_text("<p>x</p>", encoding="utf-8")  # .kunlunignore: ignored
+    (folder / "scraper.log").write_text("GET /news 200\n", encoding="utf-8")  # .kunlunignore: ignored
+    (folder / ".kunlunignore").write_text("build/\n*.log\n", encoding="utf-8")
+    (folder / "prices.xlsx").write_bytes(b"PK\x03\x04")  # unsupported: listed
+    # 5 MB that decodes as UTF-8 but is binary data: refused with the reason, the run goes on
+    (folder / "dump.txt").write_text("\x00\x01\x02\x1b binary " * 400_000, encoding="utf-8")
+    (folder / "luoyang.txt").write_text((SAMPLE / "files" / "luoyang_waste_oil_inspection.txt").read_text(encoding="utf-8"), encoding="utf-8")
+
+    word = docx.Document()
+    word.core_properties.title = "Jinan clinic sold counterfeit rabies vaccine"
+    word.add_paragraph("Police in Jinan seized 4,000 doses of counterfeit rabies vaccine from the Quanfu clinic.")
+    table = word.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Owner"
+    table.cell(0, 1).text = "Zhao Minghui, detained"
+    word.save(folder / "jinan.docx")
+
+    message = EmailMessage()
+    message["Subject"] = "Harbin regulators seize fake wild honey"
+    message["From"] = "Harbin Market Regulation <press@harbin.example>"
+    message["Date"] = "Tue, 09 Jul 2024 10:00:00 +0800"
+    message.set_content("Market regulators in Harbin seized 3 tonnes of syrup sold as wild honey in Daoli district.\n")
+    message.add_attachment(
+        b"Inspection notes: the Fengmi warehouse held 600 jars of relabelled syrup.\n",
+        maintype="text",
+        subtype="plain",
+        filename="inspection-notes.txt",
+    )
+    message.add_attachment(b"jar,count\n", maintype="text", subtype="csv", filename="jars.csv")
+    (folder / "harbin.eml").write_bytes(bytes(message))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def raw_intake(tmp_path_factory):
+    work = tmp_path_factory.mktemp("raw")
+    folder = raw_intake_folder(work)
+    data_dir = work / "data"
+    return {"result": run_cli(["ingest", "-q", str(folder)], data_dir), "folder": folder, "data_dir": data_dir}
+
+
+def test_raw_folder_ingest_lists_and_counts_everything(raw_intake):
+    result, folder = raw_intake["result"], raw_intake["folder"]
+    assert result.returncode == 1, result.stderr  # some inputs were not ingested
+    # luoyang.txt, jinan.docx, the e-mail and its text attachment
+    assert parse_counts(result.stdout) == {
+        "ingested": 4, "split": 0, "parts": 0, "failed": 1, "unsupported": 2, "ignored": 4
+    }
+    indexed, failures, in_index = parse_summary(result.stdout)
+    assert (indexed, failures, in_index) == (4, 1, 4)
+    lines = result.stderr.splitlines()
+    assert f"unsupported: {folder / 'prices.xlsx'}: unsupported format .xlsx" in lines
+    assert f"unsupported: {folder / 'harbin.eml'}#jars.csv: unsupported format .csv" in lines
+    (refused,) = [line for line in lines if line.startswith("failed: ")]
+    assert refused.startswith(f"failed: {folder / 'dump.txt'}: refused: ")
+    assert "over the 200,000 limit" in refused and "binary data" in refused
+    assert "Traceback" not in result.stderr and "E088" not in result.stderr
+
+
+def test_raw_folder_word_and_email_documents_are_searchable(raw_intake):
+    data_dir = raw_intake["data_dir"]
+    result = run_cli(["search", "rabies", "vaccine", "--json"], data_dir)
+    assert result.returncode == 0, result.stderr
+    (hit,) = json.loads(result.stdout)["hits"]
+    assert hit["title"] == "Jinan clinic sold counterfeit rabies vaccine"
+    result = run_cli(["search", "syrup", "--json", "--sort", "date"], data_dir)
+    hits = json.loads(result.stdout)["hits"]
+    # the e-mail and its attachment (whose stored title the pipeline's headline stage may take from its text)
+    assert len(hits) == 2 and "Harbin regulators seize fake wild honey" in {h["title"] for h in hits}
+    assert {h["published"] for h in hits} == {"2024-07-09"}
+    assert {h["source"] for h in hits} == {"Harbin Market Regulation <press@harbin.example>"}
+
+
+class _NoModels:
+    """Stands in for the tagging pipeline: these runs test reading, splitting, progress and
+    counting on a 5 MB file, which the real models would take many minutes to tag on a laptop."""
+
+    batch_size = 16
+
+    def __init__(self) -> None:
+        self.seen: list = []
+
+    def tag(self, documents, **_context):
+        from kunlun_nlp.document import TaggedDocument
+        from kunlun_nlp.testing.synthetic import unit_vector
+
+        self.seen.extend(documents)
+        return [
+            TaggedDocument(document=d, domain_scores=[], domains=[], entities=[], embedding=unit_vector(len(self.seen) + i))
+            for i, d in enumerate(documents)
+        ]
+
+
+def ingest_in_process(monkeypatch, capsys, data_dir: Path, args: list[str]):
+    from kunlun_cli import main as cli
+    from kunlun_nlp.config import Settings
+    from kunlun_nlp.service import KunlunService
+
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "TOKENIZERS_PARALLELISM"):
+        monkeypatch.setenv(name, os.environ.get(name, "1"))  # main() sets them; restored afterwards
+    pipeline = _NoModels()
+    monkeypatch.setattr(
+        cli, "_service", lambda _args: KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline)
+    )
+    code = cli.main(["ingest", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err, pipeline.seen
+
+
+def test_five_megabyte_txt_in_a_folder_is_split_and_the_rest_ingested(tmp_path, monkeypatch, capsys):
+    from kunlun_nlp.limits import MAX_TEXT_CHARS
+
+    folder = tmp_path / "intake"
+    folder.mkdir()
+    rng = random.Random(3)
+    words = "officers seized counterfeit insulin pens warehouse port customs suspects tonnes river waste".split()
+    paragraphs = [
+        " ".join(" ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(5)) for _ in range(9_500)
+    ]
+    (folder / "archive.txt").write_text("Scraped archive\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
+    assert (folder / "archive.txt").stat().st_size > 5_000_000
+    for name in ("luoyang_waste_oil_inspection.txt", "lagos_pangolin_scales.md", "hyderabad_counterfeit_cancer_drug.html"):
+        (folder / name).write_bytes((SAMPLE / "files" / name).read_bytes())
+
+    code, out, err, seen = ingest_in_process(monkeypatch, capsys, tmp_path / "data", [str(folder)])
+
+    assert code == 0, err  # split is not failed: every word went in
+    parts = [d for d in seen if d.source == str(folder / "archive.txt")]
+    counts = parse_counts(out)
+    assert counts == {
+        "ingested": 3 + len(parts), "split": 1, "parts": len(parts), "failed": 0, "unsupported": 0, "ignored": 0
+    }
+    assert len(parts) >= 5_000_000 // MAX_TEXT_CHARS
+    assert all(len(d.text) <= MAX_TEXT_CHARS for d in seen)
+    assert parts[0].title == f"Scraped archive (part 1 of {len(parts)})"
+    assert parts[-1].id.endswith(f"-part{len(parts)}")
+    assert {d.title for d in seen} >= {"Inspection Report LY-SJ-2023-0412: Illegal recycling of kitchen waste oil, Yichuan County"}
+    assert parse_summary(out)[2] == 3 + len(parts)  # all in the index
+    assert f"split: {folder / 'archive.txt'}: over 200,000 characters, into {len(parts)} parts" in err
+    # the progress bar counted the files first: a total, a rate and (while running) an ETA
+    assert "4/4" in err and "file/s" in err
+
+
+def test_ingest_quiet_has_no_progress_bar_and_failed_files_listed_last(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "intake"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Fake wine seized in Yantai\n\nOfficers seized 900 bottles.\n", encoding="utf-8")
+    (folder / "bad.pdf").write_bytes(random.Random(11).randbytes(1024))
+    (folder / "latin1.txt").write_bytes("Caf\xe9 seized".encode("latin-1"))
+    code, out, err, _seen = ingest_in_process(monkeypatch, capsys, tmp_path / "data", ["-q", str(folder)])
+    assert code == 1
+    assert "file/s" not in err and "ingest:" not in err
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert [line.split(": ")[1] for line in failed] == [str(folder / "bad.pdf"), str(folder / "latin1.txt")]
+    assert parse_counts(out)["failed"] == 2 and parse_counts(out)["ingested"] == 1
+
+
 def test_tag_reads_jsonl_from_stdin(tmp_path):
     first = "Police in Zhumadian seized clenbuterol pork sold by Shenzhen Huaxin Trading Co., Ltd. to wet markets."
     second = "Drug control officials in Hyderabad seized 1,140 counterfeit vials of the cancer drug Tavoruzel."

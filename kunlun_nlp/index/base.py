@@ -43,14 +43,14 @@ class IndexWriteReport:
 
 
 def refusal_reason(record: Mapping[str, Any]) -> str | None:
-    """Why a stored record (records.tagged_to_record) cannot be indexed, or None when it can."""
+    """Why a stored record (records.tagged_to_record) cannot be indexed, or None when it can.
+
+    A report the models did not tag (not_tagged) has no embedding: it is stored for its words."""
     embedding = record.get("embedding") or []
-    if len(embedding) != EMBEDDING_DIMS:
-        return f"embedding has {len(embedding)} dimensions, not {EMBEDDING_DIMS}"
-    if not all(math.isfinite(x) for x in embedding):
-        return "embedding has a value that is not a finite number"
-    if not any(embedding):
-        return "embedding has zero magnitude; cosine similarity is undefined"
+    if embedding or not record.get("not_tagged"):
+        reason = _embedding_refusal(embedding)
+        if reason:
+            return reason
     if len(str(record["id"]).encode("utf-8")) > MAX_ID_BYTES:
         return f"id is longer than {MAX_ID_BYTES} bytes"
     for field, value in _keywords(record):
@@ -59,9 +59,19 @@ def refusal_reason(record: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _embedding_refusal(embedding: list[float]) -> str | None:
+    if len(embedding) != EMBEDDING_DIMS:
+        return f"embedding has {len(embedding)} dimensions, not {EMBEDDING_DIMS}"
+    if not all(math.isfinite(x) for x in embedding):
+        return "embedding has a value that is not a finite number"
+    if not any(embedding):
+        return "embedding has zero magnitude; cosine similarity is undefined"
+    return None
+
+
 def _keywords(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     """The values stored as single terms: the engine's keyword fields."""
-    for field in ("source", "language", "model", "grade"):
+    for field in ("source", "language", "model", "grade", "not_tagged", "published_via"):
         yield field, str(record.get(field) or "")
     for label in record.get("domains") or []:
         yield "domains", label
@@ -120,8 +130,11 @@ class DocumentIndex(ABC):
     def close(self) -> None: ...
 
     def similar(self, doc_id: str, *, size: int = 10) -> list[SearchHit] | None:
-        """Documents like `doc_id` by embedding; None when `doc_id` is not indexed."""
+        """Documents like `doc_id` by embedding; None when `doc_id` is not indexed, none when it has
+        no embedding (the models did not tag it)."""
         document = self.get(doc_id)
         if document is None:
             return None
+        if not document.embedding:
+            return []
         return self.nearest(document.embedding, size=size, exclude_id=doc_id)

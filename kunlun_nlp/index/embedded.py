@@ -33,10 +33,11 @@ from kunlun_nlp.index.embedded_query import (
     domain_facet_sql,
     entity_facet_sql,
     fts_match_expression,
+    language_facet_sql,
     total_sql,
 )
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
-from kunlun_nlp.search.request import FACET_ENTITY_LABELS, SearchRequest
+from kunlun_nlp.search.request import FACET_ENTITY_LABELS, LANGUAGE_FACET_SIZE, SearchRequest
 from kunlun_nlp.search.results import SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
 
 _SCHEMA = """
@@ -54,7 +55,8 @@ CREATE TABLE IF NOT EXISTS documents (
     reliability TEXT,
     credibility INTEGER,
     reviewed_by TEXT,
-    reviewed_at TEXT
+    reviewed_at TEXT,
+    language TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS doc_domains (
     doc_rowid INTEGER NOT NULL REFERENCES documents(rowid) ON DELETE CASCADE,
@@ -70,6 +72,7 @@ CREATE TABLE IF NOT EXISTS doc_entities (
 CREATE INDEX IF NOT EXISTS doc_entities_key ON doc_entities(label, key, doc_rowid);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
 CREATE INDEX IF NOT EXISTS documents_queue ON documents(reviewed_at, priority);
+CREATE INDEX IF NOT EXISTS documents_language ON documents(language);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     title, text, content='documents', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
 );
@@ -105,11 +108,14 @@ class EmbeddedIndex(DocumentIndex):
             self._db.executescript(_SCHEMA)
 
     def _migrate(self) -> None:
-        """Add the triage columns to an index file made before they existed."""
+        """Add the triage and language columns to an index file made before they existed."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
         if columns and "priority" not in columns:
             for column, kind in _TRIAGE_COLUMNS:
                 self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} {kind}")
+        if columns and "language" not in columns:
+            self._db.execute("ALTER TABLE documents ADD COLUMN language TEXT NOT NULL DEFAULT ''")
+            self._db.execute("UPDATE documents SET language = coalesce(json_extract(record, '$.language'), '')")
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -152,8 +158,8 @@ class EmbeddedIndex(DocumentIndex):
         review = record.get("review") or {}
         cursor = self._db.execute(
             "INSERT INTO documents(id, title, text, source, published, ingested_at, record, embedding,"
-            " priority, reliability, credibility, reviewed_by, reviewed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " priority, reliability, credibility, reviewed_by, reviewed_at, language)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record["id"],
                 record["title"],
@@ -168,6 +174,7 @@ class EmbeddedIndex(DocumentIndex):
                 int(grade[1:]) if grade[1:] else None,
                 review.get("reviewed_by"),
                 review.get("reviewed_at"),
+                record.get("language") or "",
             ),
         )
         rowid = cursor.lastrowid
@@ -201,6 +208,7 @@ class EmbeddedIndex(DocumentIndex):
             rows = self._db.execute(compiled.page_sql, compiled.page_params).fetchall()
             total = self._db.execute(total_sql(matching), params).fetchone()[0]
             domains = self._db.execute(domain_facet_sql(matching), params).fetchall()
+            languages = self._db.execute(language_facet_sql(matching), [*params, LANGUAGE_FACET_SIZE]).fetchall()
             entities = {
                 label: self._db.execute(entity_facet_sql(matching), [*params, label, request.facet_size]).fetchall()
                 for label in FACET_ENTITY_LABELS
@@ -210,13 +218,13 @@ class EmbeddedIndex(DocumentIndex):
             page=request.page,
             size=request.size,
             hits=[_hit(*row) for row in rows],
-            facets=facets_from_counts(domains, entities),
+            facets=facets_from_counts(domains, entities, languages),
         )
 
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
         with self._lock:
             rows = self._db.execute("SELECT id, record, embedding FROM documents").fetchall()
-        rows = [r for r in rows if r[0] != exclude_id]
+        rows = [r for r in rows if r[0] != exclude_id and r[2]]  # not tagged: no embedding
         if not rows:
             return []
         matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)

@@ -44,26 +44,43 @@ def _fts_string(text: str) -> str:
 
 def compile_search(request: SearchRequest) -> CompiledSearch:
     where, params = filter_clauses(request)
-    if request.query.is_empty:
-        base = "FROM documents d" + (" WHERE " + " AND ".join(where) if where else "")
-        order = BY_PRIORITY if request.sort == "priority" else BY_DATE
-        columns = "d.record, NULL, NULL"
-    else:
+    words, runs = request.query.split_ideographic()
+    # FTS5's tokenizer keeps a run of ideographs as one token, so a word in it is found by instr()
+    for run in runs:
+        where.append("(instr(d.title, ?) > 0 OR instr(d.text, ?) > 0)")
+        params += [run, run]
+    column_params: list[Any] = []
+    order = {"date": BY_DATE, "priority": BY_PRIORITY}.get(request.sort, BY_SCORE)
+    if not words.is_empty:
         conditions = " AND ".join(["documents_fts MATCH ?", *where])
         base = f"FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid WHERE {conditions}"
-        params = [fts_match_expression(request.query), *params]
-        order = {"date": BY_DATE, "priority": BY_PRIORITY}.get(request.sort, BY_SCORE)
+        params = [fts_match_expression(words), *params]
         # bm25() is lower-is-better; negated so that a higher score is a better hit, as on the engine
         columns = (
             f"d.record, -bm25(documents_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score,"
             f" snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', {SNIPPET_TOKENS})"
         )
+    else:
+        base = "FROM documents d" + (" WHERE " + " AND ".join(where) if where else "")
+        if runs:  # scored by how often the runs occur, title occurrences counting double
+            columns = f"d.record, {' + '.join(_RUN_COUNT for _ in runs)} AS score, NULL"
+            column_params = [value for run in runs for value in (run, len(run), run, len(run))]
+        else:
+            order = BY_PRIORITY if request.sort == "priority" else BY_DATE
+            columns = "d.record, NULL, NULL"
     return CompiledSearch(
         page_sql=f"SELECT {columns} {base} ORDER BY {order} LIMIT ? OFFSET ?",
-        page_params=[*params, request.size, request.offset],
+        page_params=[*column_params, *params, request.size, request.offset],
         matching_sql=f"SELECT d.rowid {base}",
         matching_params=params,
     )
+
+
+# Occurrences of a run (parameters: run, its length, run, its length), in the title twice over.
+_RUN_COUNT = (
+    f"({TITLE_WEIGHT} * (length(d.title) - length(replace(d.title, ?, ''))) / ?"
+    f" + {TEXT_WEIGHT} * (length(d.text) - length(replace(d.text, ?, ''))) / ?)"
+)
 
 
 def total_sql(matching_sql: str) -> str:
@@ -74,6 +91,14 @@ def domain_facet_sql(matching_sql: str) -> str:
     return (
         f"WITH matching(rowid) AS ({matching_sql}) SELECT label, COUNT(*) AS n FROM doc_domains"
         " WHERE doc_rowid IN (SELECT rowid FROM matching) GROUP BY label ORDER BY n DESC, label"
+    )
+
+
+def language_facet_sql(matching_sql: str) -> str:
+    """Parameters: the matching ones, then the facet size. Documents of no known language are not counted."""
+    return (
+        f"WITH matching(rowid) AS ({matching_sql}) SELECT language, COUNT(*) AS n FROM documents"
+        " WHERE rowid IN (SELECT rowid FROM matching) AND language != '' GROUP BY language ORDER BY n DESC, language LIMIT ?"
     )
 
 
@@ -113,4 +138,7 @@ def filter_clauses(request: SearchRequest) -> tuple[list[str], list[Any]]:
     if request.credibility:
         where.append(f"d.credibility IN ({', '.join('?' for _ in request.credibility)})")
         params += list(request.credibility)
+    if request.languages:
+        where.append(f"d.language IN ({', '.join('?' for _ in request.languages)})")
+        params += list(request.languages)
     return where, params

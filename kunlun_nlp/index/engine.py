@@ -39,7 +39,7 @@ from kunlun_nlp.search.request import SearchRequest
 from kunlun_nlp.search.results import SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
 from kunlun_nlp.vocabulary import DOMAIN_LABELS
 
-MAPPING_VERSION = 2  # 2: triage fields (priority, grade, cases, review)
+MAPPING_VERSION = 3  # 2: triage fields (priority, grade, cases, review); 3: not_tagged, furniture, published_via
 # Rounds of read-then-conditional-write before giving up on a report others keep changing.
 _WRITE_ATTEMPTS = 10
 _KEYWORD = {"type": "keyword"}
@@ -73,6 +73,9 @@ MAPPINGS: dict[str, Any] = {
             }
         },
         "review": {"properties": {"reviewed_by": _KEYWORD, "reviewed_at": {"type": "date"}}},
+        "not_tagged": _KEYWORD,  # why the models did not tag it (a language they do not read)
+        "furniture": {"type": "object", "enabled": False},  # [start, end] pairs, kept with the text
+        "published_via": _KEYWORD,
         "entities": {
             "type": "nested",  # label and value must match within one entity
             "properties": {
@@ -168,6 +171,8 @@ class SearchEngineIndex(DocumentIndex):
             grade = record.get("grade") or ""
             record["reliability"] = grade[:1] or None
             record["credibility"] = int(grade[1:]) if grade[1:] else None
+            if record["not_tagged"] and not record["embedding"]:
+                del record["embedding"]  # not tagged: no vector (the engine refuses an empty one)
             pending[record["id"]] = record
         indexed, failed = 0, {}
         for _ in range(_WRITE_ATTEMPTS):

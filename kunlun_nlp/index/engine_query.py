@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from kunlun_nlp.normalize import entity_key, normalize_entity
-from kunlun_nlp.search.request import FACET_ENTITY_LABELS, SearchRequest
+from kunlun_nlp.search.request import FACET_ENTITY_LABELS, LANGUAGE_FACET_SIZE, SearchRequest
 from kunlun_nlp.search.results import MATCH_END, MATCH_START
 from kunlun_nlp.vocabulary import DOMAIN_LABELS
 
-HIT_FIELDS = ["id", "title", "text", "source", "published", "predicted", "priority", "grade", "review"]
+HIT_FIELDS = ["id", "title", "text", "source", "published", "predicted", "priority", "grade", "review", "language", "not_tagged"]
 SNIPPET_CHARS = 180
 _TEXT_FIELDS = ["title^2", "text"]
 # The id breaks ties last, so that pages never overlap or skip a report.
@@ -51,19 +51,23 @@ def build_search_body(request: SearchRequest) -> dict[str, Any]:
 
 def _text_clauses(request: SearchRequest) -> list[dict[str, Any]]:
     must: list[dict[str, Any]] = []
-    if request.query.terms:
+    words, runs = request.query.split_ideographic()
+    if words.terms:
         must.append(
             {
                 "multi_match": {
-                    "query": " ".join(request.query.terms),
+                    "query": " ".join(words.terms),
                     "fields": _TEXT_FIELDS,
                     "type": "cross_fields",  # each word in title or text
                     "operator": "and",
                 }
             }
         )
-    for words in request.query.phrases:
-        must.append({"multi_match": {"query": " ".join(words), "fields": _TEXT_FIELDS, "type": "phrase"}})
+    for phrase in words.phrases:
+        must.append({"multi_match": {"query": " ".join(phrase), "fields": _TEXT_FIELDS, "type": "phrase"}})
+    # the analyzer splits ideographs into single characters: a phrase of them is the run itself
+    for run in runs:
+        must.append({"multi_match": {"query": run, "fields": _TEXT_FIELDS, "type": "phrase"}})
     return must
 
 
@@ -91,6 +95,8 @@ def filter_clauses(request: SearchRequest) -> list[dict[str, Any]]:
         filters.append({"terms": {"reliability": list(request.reliability)}})
     if request.credibility:
         filters.append({"terms": {"credibility": list(request.credibility)}})
+    if request.languages:
+        filters.append({"terms": {"language": list(request.languages)}})
     return filters
 
 
@@ -125,11 +131,15 @@ def facet_aggregations(size: int) -> dict[str, Any]:
     return {
         "domains": {"terms": {"field": "domains", "size": len(DOMAIN_LABELS), "order": [{"_count": "desc"}, {"_key": "asc"}]}},
         "entities": {"nested": {"path": "entities"}, "aggs": entity_aggs},
+        "languages": {"terms": {"field": "language", "size": LANGUAGE_FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
     }
 
 
-def facet_counts(aggregations: dict[str, Any]) -> tuple[list[tuple[str, int]], dict[str, list[tuple[str, int]]]]:
-    """(value, documents) pairs from the answer to facet_aggregations: domains, and entities by label."""
+def facet_counts(
+    aggregations: dict[str, Any],
+) -> tuple[list[tuple[str, int]], dict[str, list[tuple[str, int]]], list[tuple[str, int]]]:
+    """(value, documents) pairs from the answer to facet_aggregations: domains, entities by label,
+    and languages (documents of no known language are not counted)."""
     entities = {}
     for label in FACET_ENTITY_LABELS:
         buckets = aggregations["entities"][label]["values"]["buckets"]
@@ -137,7 +147,8 @@ def facet_counts(aggregations: dict[str, Any]) -> tuple[list[tuple[str, int]], d
             (b["display"]["buckets"][0]["key"] if b["display"]["buckets"] else b["key"], b["documents"]["doc_count"])
             for b in buckets
         ]
-    return [(b["key"], b["doc_count"]) for b in aggregations["domains"]["buckets"]], entities
+    languages = [(b["key"], b["doc_count"]) for b in aggregations["languages"]["buckets"] if b["key"]]
+    return [(b["key"], b["doc_count"]) for b in aggregations["domains"]["buckets"]], entities, languages
 
 
 def marked_fragments(hit: dict[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
 STAGE_MODULES = (
     "kunlun_nlp.pipeline.text_stages",
     "kunlun_nlp.pipeline.intake_stages",
+    "kunlun_nlp.pipeline.language_stages",
     "kunlun_nlp.pipeline.entity_stages",
     "kunlun_nlp.pipeline.model_stages",
     "kunlun_nlp.pipeline.triage_stages",

@@ -14,7 +14,7 @@ from kunlun_nlp.search.request import EntityFilter, InvalidSearchRequest, Search
 SEARCH_PARAMS = frozenset(
     {
         "q", "domain", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size",
-        "reviewed", "reliability", "credibility",
+        "reviewed", "reliability", "credibility", "language",
     }
 )
 # The triage queue is always the unreviewed reports, highest priority first.
@@ -55,6 +55,7 @@ def parse_search_params(params: Mapping[str, str | Sequence[str]], *, queue: boo
         reviewed=False if queue else _boolean("reviewed", last("reviewed")),
         reliability=tuple(r.strip().upper() for r in every("reliability")),
         credibility=tuple(_integer("credibility", c) for c in every("credibility")),
+        languages=tuple(code.strip().lower() for code in every("language")),
         sort=sort,
         page=_integer("page", last("page"), 1),
         size=_integer("size", last("size"), 10),

@@ -17,10 +17,15 @@ MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # page * size may not reach past this (the engine's default window)
 MAX_QUERY_CHARS = 1_000
 FACET_ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT")
+LANGUAGE_FACET_SIZE = 20  # a collection holds a handful of languages: all are shown
 SORTS: tuple[str, ...] = ("relevance", "date", "priority")
 
 _PHRASE = re.compile(r'"([^"]*)"')
+_LANGUAGE = re.compile(r"[a-z]{2,3}")  # an ISO 639 code, as documents store it
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Scripts written without spaces between words (Chinese, Japanese kana): neither backend's
+# tokenizer finds the words in them, so a query word in one matches as a run of characters.
+_IDEOGRAPHIC = re.compile(r"[\u3040-\u309f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class InvalidSearchRequest(ValueError):
@@ -35,6 +40,19 @@ class QueryText:
     @property
     def is_empty(self) -> bool:
         return not self.terms and not self.phrases
+
+    def split_ideographic(self) -> tuple[QueryText, tuple[str, ...]]:
+        """The words the backends' analyzers read, and the words in an ideographic script, each
+        matched as a run of characters (a phrase with one in it is read as its words)."""
+        words = [*self.terms, *(w for phrase in self.phrases if any(map(is_ideographic, phrase)) for w in phrase)]
+        runs = tuple(dict.fromkeys(w for w in words if is_ideographic(w)))
+        terms = tuple(w for w in words if not is_ideographic(w))
+        phrases = tuple(p for p in self.phrases if not any(map(is_ideographic, p)))
+        return QueryText(terms=terms, phrases=phrases), runs
+
+
+def is_ideographic(word: str) -> bool:
+    return _IDEOGRAPHIC.search(word) is not None
 
 
 def parse_query_text(text: str) -> QueryText:
@@ -75,6 +93,7 @@ class SearchRequest:
     reviewed: bool | None = None  # None: either; False: the triage queue
     reliability: tuple[str, ...] = ()  # any of these source grades A-F
     credibility: tuple[int, ...] = ()  # any of these information grades 1-6
+    languages: tuple[str, ...] = ()  # any of these ISO 639-1 codes ("en", "zh")
     sort: Literal["relevance", "date", "priority"] = "relevance"
     page: int = 1
     size: int = 10
@@ -95,6 +114,9 @@ class SearchRequest:
         bad_credibility = [c for c in self.credibility if c not in CREDIBILITY_GRADES]
         if bad_credibility:
             raise InvalidSearchRequest(f"credibility {bad_credibility[0]} is not a grade 1-6")
+        bad_language = [code for code in self.languages if not _LANGUAGE.fullmatch(code)]
+        if bad_language:
+            raise InvalidSearchRequest(f"language {bad_language[0]!r} is not a language code such as en or zh")
         if self.page < 1:
             raise InvalidSearchRequest("page starts at 1")
         if not 1 <= self.size <= MAX_PAGE_SIZE:

@@ -31,6 +31,8 @@ class SearchHit:
     priority_reasons: list[str] = field(default_factory=list)
     grade: str | None = None
     reviewed_by: str | None = None
+    language: str = ""  # ISO 639-1; "" when not known
+    not_tagged: str | None = None  # why the models did not tag it: it has no domains or entities
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class FacetValue:
 class Facets:
     domains: list[FacetValue] = field(default_factory=list)
     entities: dict[str, list[FacetValue]] = field(default_factory=dict)
+    languages: list[FacetValue] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,19 @@ def hit_from_record(record: Mapping[str, Any], score: float | None, snippet: str
         priority_reasons=list(priority.get("reasons") or []),
         grade=record.get("grade"),
         reviewed_by=(record.get("review") or {}).get("reviewed_by"),
+        language=record.get("language") or "",
+        not_tagged=record.get("not_tagged"),
     )
 
 
 def facets_from_counts(
-    domains: Iterable[tuple[str, int]], entities: Mapping[str, Iterable[tuple[str, int]]]
+    domains: Iterable[tuple[str, int]],
+    entities: Mapping[str, Iterable[tuple[str, int]]],
+    languages: Iterable[tuple[str, int]] = (),
 ) -> Facets:
     """Facets from (value, document count) pairs, already in display order."""
     return Facets(
         domains=[FacetValue(value, int(count)) for value, count in domains],
         entities={label: [FacetValue(value, int(count)) for value, count in pairs] for label, pairs in entities.items()},
+        languages=[FacetValue(value, int(count)) for value, count in languages],
     )

@@ -13,20 +13,23 @@ from kunlun_nlp.testing.index_contract import (  # noqa: E402 - after the rewrit
     FacetContract,
     FilterContract,
     IndexContract,
+    LanguageContract,
     NearestContract,
     ReviewContract,
     WriteContract,
 )
-from kunlun_nlp.testing.synthetic import synthetic_corpus, synthetic_document  # noqa: E402
+from kunlun_nlp.testing.synthetic import synthetic_corpus, synthetic_document, synthetic_untagged  # noqa: E402
 
 __all__ = [
     "CountContract",
     "FacetContract",
     "FilterContract",
     "IndexContract",
+    "LanguageContract",
     "NearestContract",
     "ReviewContract",
     "WriteContract",
     "synthetic_corpus",
     "synthetic_document",
+    "synthetic_untagged",
 ]

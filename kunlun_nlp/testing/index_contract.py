@@ -36,9 +36,12 @@ from kunlun_nlp.testing.synthetic import (
     ANCHOR_SEED,
     CLUSTER,
     SEED_ID,
+    UNTAGGED_ES_ID,
+    UNTAGGED_ZH_ID,
     cosine,
     synthetic_corpus,
     synthetic_document,
+    synthetic_untagged,
     unit_vector,
     vector_at,
     with_embedding,
@@ -389,7 +392,60 @@ class ReviewContract(_Corpus):
         assert index.known_entity_keys(set()) == set()
 
 
-class IndexContract(WriteContract, CountContract, FilterContract, FacetContract, NearestContract, ReviewContract):
+class LanguageContract(_Corpus):
+    """Languages are stored and filtered; reports the models did not tag are stored for their words."""
+
+    @pytest.fixture
+    def untagged(self) -> list[TaggedDocument]:
+        return synthetic_untagged()
+
+    def test_language_filter_matches_any_of_the_languages(self, loaded, corpus):
+        for languages in (("es",), ("en", "fr"), ("de",)):
+            expected = {t.id for t in corpus if t.document.language in languages}
+            result = loaded.search(SearchRequest(languages=languages, size=ALL))
+            assert set(ids(result)) == expected and result.total == len(expected), languages
+            assert {h.language for h in result.hits} <= set(languages)
+        both = loaded.search(SearchRequest(text="counterfeit", languages=("en",), size=ALL))
+        assert set(ids(both)) == {t.id for t in corpus if "counterfeit" in _words(t) and t.document.language == "en"}
+
+    def test_language_facet_counts_documents_of_known_language(self, loaded, corpus):
+        facet = loaded.search(SearchRequest(size=1)).facets.languages
+        expected = Counter(t.document.language for t in corpus if t.document.language)
+        assert {f.value: f.count for f in facet} == expected
+        assert [f.count for f in facet] == sorted(expected.values(), reverse=True)
+
+    def test_untagged_reports_round_trip_without_an_embedding(self, index, corpus, untagged):
+        assert index.put([*corpus[:3], *untagged]) == IndexWriteReport(indexed=5, failed={})
+        for original in untagged:
+            stored = index.get(original.id)
+            assert stored == original and stored.embedding == [] and stored.not_tagged
+        assert index.get(corpus[0].id).furniture == corpus[0].furniture != []
+
+    def test_untagged_reports_are_found_by_their_words_and_language(self, index, corpus, untagged):
+        index.put([*corpus[:3], *untagged])
+        for words, expected in (("aceite", [UNTAGGED_ES_ID]), ("Jaén", [UNTAGGED_ES_ID]), ("瘦肉精", [UNTAGGED_ZH_ID])):
+            assert ids(index.search(SearchRequest(text=words, size=ALL))) == expected, words
+        # a word in an ideographic script matches as a run of characters, anywhere in the text
+        assert ids(index.search(SearchRequest(text="驻马店 生猪", size=ALL))) == [UNTAGGED_ZH_ID]
+        assert index.search(SearchRequest(text="马店驻", size=ALL)).total == 0
+        (hit,) = index.search(SearchRequest(languages=("zh",), size=ALL)).hits
+        assert hit.id == UNTAGGED_ZH_ID and hit.not_tagged and hit.domains == [] and hit.priority is None
+        assert hit.title == "驻马店警方查获瘦肉精" and hit.score is None
+
+    def test_untagged_reports_have_no_neighbours(self, index, corpus, untagged):
+        index.put([*corpus[:3], *untagged])
+        assert set(ids(index.nearest(corpus[0].embedding, size=ALL))) == {t.id for t in corpus[:3]}
+        assert index.similar(UNTAGGED_ZH_ID) == []
+        assert UNTAGGED_ES_ID not in ids(index.similar(corpus[0].id, size=ALL))
+
+    def test_a_tagged_report_still_needs_its_embedding(self, index, corpus):
+        report = index.put([with_embedding(corpus[0], [])])
+        assert report.indexed == 0 and set(report.failed) == {corpus[0].id}
+
+
+class IndexContract(
+    WriteContract, CountContract, FilterContract, FacetContract, NearestContract, ReviewContract, LanguageContract
+):
     """The whole contract. Subclasses provide an `index` fixture: an empty DocumentIndex."""
 
 
@@ -398,6 +454,7 @@ __all__ = [
     "FacetContract",
     "FilterContract",
     "IndexContract",
+    "LanguageContract",
     "NearestContract",
     "ReviewContract",
     "WriteContract",

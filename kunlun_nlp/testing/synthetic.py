@@ -31,6 +31,9 @@ CLUSTER: tuple[tuple[str, float], ...] = (("syn-03", 0.97), ("syn-11", 0.9), ("s
 
 _SOURCES = ("customs-bulletin", "wire", "ngo-watch", "")
 _GRADES = ("A1", "B2", "C3", "F6", "D4", "B1", "E5", "A2", "C6")
+# Stored languages by position ("" is one too short to tell); the texts stay English: the
+# contract is about what is stored and filtered, not about detection.
+_LANGUAGES = ("en", "en", "es", "en", "en", "fr", "en", "")
 _PLACES = ("Lagos", "Guangzhou", "Rotterdam", "Mumbai", "Lima")
 _FIRMS = ("Huaxin Trading Co., Ltd.", "Oduya Agro Export Ltd.", "Westgate Pacific Imports LLC", "Brennar Therapeutics Pvt. Ltd.")
 _PRODUCTS = ("infant formula", "insulin pens", "pangolin scales", "branded handbags")
@@ -77,10 +80,14 @@ def synthetic_document(
     reasons: Sequence[str] = (),
     details: Mapping[str, dict] | None = None,
     cases: Sequence[CaseCard] = (),
+    language: str = "en",
+    furniture: Sequence[tuple[int, int]] = (),
+    not_tagged: str | None = None,
 ) -> TaggedDocument:
     """One tagged document. `domains` are the predicted ones with their scores (others score
     low); each (label, mention) in `entities` becomes one Entity per occurrence in the text;
-    `details` maps a mention to its parsed details."""
+    `details` maps a mention to its parsed details. One `not_tagged` has no embedding unless
+    given one, as the pipeline leaves it."""
     predicted = sorted((DomainScore(label, score) for label, score in (domains or {}).items()), key=lambda d: -d.score)
     scores = {label: 0.05 for label in DOMAIN_LABELS} | {d.label: d.score for d in predicted}
     found: list[Entity] = []
@@ -101,18 +108,22 @@ def synthetic_document(
             text=text,
             source=source,
             published=published,
+            language=language,
             ingested_at=INGESTED_AT,
             grade=grade,
+            published_via="given" if published else "",
         ),
-        domain_scores=[DomainScore(label, scores[label]) for label in DOMAIN_LABELS],
+        domain_scores=[] if not_tagged else [DomainScore(label, scores[label]) for label in DOMAIN_LABELS],
         domains=predicted,
         entities=found,
-        embedding=list(embedding) if embedding is not None else unit_vector(zlib.crc32(doc_id.encode())),
+        embedding=list(embedding) if embedding is not None else [] if not_tagged else unit_vector(zlib.crc32(doc_id.encode())),
         subtypes=[DomainScore(f"{predicted[0].label}.COUNTERFEIT", 0.7)] if predicted else [],
         evidence={d.label: [text.split(".")[0] + "."] for d in predicted},
         model="synthetic",
         cases=list(cases),
         priority=Priority(priority, list(reasons), {"synthetic": float(priority)}) if priority is not None else None,
+        not_tagged=not_tagged,
+        furniture=list(furniture),
     )
 
 
@@ -152,6 +163,8 @@ def synthetic_corpus() -> list[TaggedDocument]:
                 priority=(i * 37) % 97,  # distinct for every position, below the seed's 100
                 reasons=[f"{domain.lower()} report", f"names {place}"],
                 details={place: {"city": place}} if i == 0 else None,
+                language=_LANGUAGES[i % len(_LANGUAGES)],
+                furniture=[(0, len("Police"))] if i % 7 == 0 else (),
             )
         )
     seed_text = (
@@ -191,3 +204,33 @@ def with_embedding(tagged: TaggedDocument, embedding: Sequence[float], *, doc_id
     """A copy with another embedding (and id): near-duplicates and refused writes."""
     document = replace(tagged.document, id=doc_id) if doc_id else tagged.document
     return replace(tagged, document=document, embedding=list(embedding))
+
+
+# Reports in languages the models do not read, as the pipeline leaves them: language set,
+# not_tagged, and no domains, entities, embedding or priority.
+UNTAGGED_ZH_ID, UNTAGGED_ES_ID = "syn-zh", "syn-es"
+UNTAGGED_ZH_TEXT = "驻马店市公安局通报，警方捣毁一个使用瘦肉精喂养生猪的犯罪团伙，查获盐酸克伦特罗粉末3.2公斤。"
+UNTAGGED_ES_TEXT = "La Guardia Civil ha intervenido en Jaén 12.000 litros de aceite de oliva adulterado."
+
+
+def synthetic_untagged() -> list[TaggedDocument]:
+    return [
+        synthetic_document(
+            UNTAGGED_ZH_ID,
+            UNTAGGED_ZH_TEXT,
+            title="驻马店警方查获瘦肉精",
+            source="ngo-watch",
+            published=date(2024, 4, 17),
+            language="zh",
+            furniture=[(len(UNTAGGED_ZH_TEXT) - 1, len(UNTAGGED_ZH_TEXT))],
+            not_tagged="language zh is not supported by the models",
+        ),
+        synthetic_document(
+            UNTAGGED_ES_ID,
+            UNTAGGED_ES_TEXT,
+            title="Aceite adulterado en Jaén",
+            source="wire",
+            language="es",
+            not_tagged="language es is not supported by the models",
+        ),
+    ]
