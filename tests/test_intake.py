@@ -135,3 +135,15 @@ def test_a_stated_date_fills_only_a_missing_one_and_says_where_it_came_from():
     ])
     assert (found.document.published, found.document.published_via) == (date(2024, 5, 1), "text")
     assert (given.document.published, given.document.published_via) == (date(2024, 5, 2), "given")
+
+
+def test_a_byline_with_each_days_date_is_one_template_line():
+    bylines = [
+        Document.create(f"Admin | {day}\nPolice seized fake {goods} in a raid on a warehouse.", id=f"b{n}", source="miami")
+        for n, (day, goods) in enumerate(
+            [("August 29, 2024", "honey"), ("June 2, 2025", "insulin"), ("May 22, 2025", "handbags"), ("October 24, 2024", "pesticide")]
+        )
+    ]
+    for t in _intake().tag(bylines):
+        assert _furniture_lines(t) == {t.document.text.split("\n")[0]}
+        assert t.document.published is not None  # the date is still read from it

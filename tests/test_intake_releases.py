@@ -46,7 +46,7 @@ def _folded(text: str) -> str:
 def test_headline_and_date_right_on_the_gold_releases(releases, tmp_path):
     gold = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(gold) >= 60 and len({g["county"] for g in gold}) >= 6
-    intake = Pipeline(PipelineConfig.read(shipped_models_dir() / "v20261129-1812" / "pipeline.toml").up_to("dateline"))
+    intake = Pipeline(PipelineConfig.read(shipped_models_dir() / "v20261129-1812" / "pipeline.toml").up_to("report_text"))
     profiles = SourceProfiles(tmp_path / "profiles.sqlite3")
     # each county's releases arrive as a folder does: the gold files among their neighbours
     counties = {g["county"] for g in gold}
@@ -68,6 +68,21 @@ def test_headline_and_date_right_on_the_gold_releases(releases, tmp_path):
     for name, got, want in dates:
         if got != want:
             print(f"  date {name}: {got} != {want}")
+    # furniture lines: the gold's line numbers against the lines inside the furniture spans
+    tp = fp = fn = 0
+    for g in gold:
+        t = tagged[g["file"]]
+        lines = t.document.text.split("\n")
+        starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
+        predicted = {
+            i + 1 for i, (start, line) in enumerate(zip(starts, lines))
+            if line.strip() and any(s <= start + len(line) - len(line.lstrip()) and start + len(line.rstrip()) <= e for s, e in t.furniture)
+        }
+        wanted = set(g["furniture_lines"])
+        tp, fp, fn = tp + len(predicted & wanted), fp + len(predicted - wanted), fn + len(wanted - predicted)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"furniture lines: precision {precision:.3f}, recall {recall:.3f} ({tp + fn} gold lines)")
+    assert precision >= 0.9 and recall >= 0.85
     assert len(title_right) >= 0.95 * len(titled)
     assert len(date_right) >= 0.95 * len(gold)
 

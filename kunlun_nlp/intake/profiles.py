@@ -21,12 +21,17 @@ CREATE TABLE IF NOT EXISTS lines (source TEXT NOT NULL, key TEXT NOT NULL, docum
                                   PRIMARY KEY (source, key));
 """
 _SPACE = re.compile(r"\s+")
+# Dates and numbers folded: a byline "Admin | August 29, 2024" is the same template line whatever
+# the day (a date alone on its line is still never furniture: kunlun_nlp.intake.furniture).
+_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?", re.I)
+_DIGITS = re.compile(r"\d+")
 SUFFIX = "suffix\t"  # keys of site suffixes start so; the rest is the suffix as written
 
 
 def line_key(line: str) -> str:
-    """The same line, however it is spaced or cased, has the same key."""
-    folded = _SPACE.sub(" ", line).strip().lower()
+    """The same line, however it is spaced or cased and whatever date or number it carries, has
+    the same key."""
+    folded = _DIGITS.sub("#", _MONTH.sub("<m>", _SPACE.sub(" ", line).strip().lower()))
     return hashlib.sha1(folded.encode("utf-8")).hexdigest()[:16]
 
 

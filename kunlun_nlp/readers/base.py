@@ -40,7 +40,7 @@ class Blob:
     """Bytes to read: a file, or an attachment inside one.
 
     `name` picks the reader (by its suffix) and gives the last-resort title; `where` names it in
-    sources and failures (a path, or "mail.eml#report.pdf").
+    failures (a path, or "mail.eml#report.pdf"); `source` is the folder it lies in.
     """
 
     name: str
@@ -62,6 +62,13 @@ class Blob:
     @property
     def stem(self) -> str:
         return PurePath(self.name).stem
+
+    @property
+    def source(self) -> str:
+        """The folder a file lies in ("kings_ny"): what one site's pages share, and what source
+        profiles (furniture) and per-source settings are keyed by; a whole path made every file
+        a source of its own."""
+        return PurePath(self.where.split("#", 1)[0]).parent.name or self.stem
 
     def read_bytes(self) -> bytes:
         with self.opener() as handle:

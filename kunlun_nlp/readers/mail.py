@@ -38,7 +38,7 @@ def read_eml(blob: Blob, *, depth: int = 0) -> Iterator[ReadResult]:
     assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
     title = cap_title(str(message.get("subject") or ""))
     published = _sent_day(message)
-    source = str(message.get("from") or "").strip() or blob.where
+    source = str(message.get("from") or "").strip() or blob.source
     via = "email-date"
 
     body = _body_text(message)

@@ -23,7 +23,7 @@ def read_pdf(blob: Blob) -> Document:
     return Document.create(
         text,
         title=cap_title(meta_title) or first_line_title(text, blob.stem),
-        source=blob.where,
+        source=blob.source,
         published=published,
         published_via="pdf-info",
     )

@@ -78,6 +78,6 @@ def read_jsonl(blob: Blob) -> Iterator[ReadResult]:
             if not line.strip():
                 continue
             try:
-                yield document_from_record(json.loads(line), source=blob.where)
+                yield document_from_record(json.loads(line), source=blob.source)
             except (json.JSONDecodeError, ValueError) as exc:
                 yield ReadFailure(f"{blob.where}:{number}", str(exc))

@@ -10,7 +10,7 @@ from kunlun_nlp.readers.base import Blob, cap_title, first_line_title
 
 def read_text(blob: Blob) -> Document:
     text = blob.read_text()
-    return Document.create(text, title=first_line_title(text, blob.stem), source=blob.where)
+    return Document.create(text, title=first_line_title(text, blob.stem), source=blob.source)
 
 
 _MD_HEADING = re.compile(r"^\s*#\s+(.+)$", re.MULTILINE)
@@ -20,4 +20,4 @@ def read_markdown(blob: Blob) -> Document:
     text = blob.read_text()
     heading = _MD_HEADING.search(text)
     title = cap_title(heading.group(1).strip()) if heading else first_line_title(text, blob.stem)
-    return Document.create(text, title=title, source=blob.where)
+    return Document.create(text, title=title, source=blob.source)

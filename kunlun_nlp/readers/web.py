@@ -37,7 +37,7 @@ def read_html(blob: Blob) -> Document:
     text = html_main_text(html)
     title, published = _page_title_and_date(html)
     return Document.create(
-        text, title=cap_title(title) or blob.stem, source=blob.where, published=published, published_via="html-meta"
+        text, title=cap_title(title) or blob.stem, source=blob.source, published=published, published_via="html-meta"
     )
 
 

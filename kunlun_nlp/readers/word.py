@@ -31,7 +31,7 @@ def read_docx(blob: Blob) -> Document:
     return Document.create(
         text,
         title=cap_title(props.title or "") or first_line_title(text, blob.stem),
-        source=blob.where,
+        source=blob.source,
         published=published,
         published_via="docx-meta",
     )
