@@ -184,11 +184,17 @@ def _documents_from_jsonl(lines: TextIO, name: str) -> list[Document]:
         if not line.strip():
             continue
         try:
-            documents.append(document_from_record(json.loads(line)))
+            document = document_from_record(json.loads(line))
         except json.JSONDecodeError as exc:
             raise UsageError(f"{name}:{number}: invalid JSON: {exc.msg}") from exc
         except ValueError as exc:
             raise UsageError(f"{name}:{number}: {exc}") from exc
+        if len(document.text) > MAX_TEXT_CHARS:  # the API's limit: tag answers one line per input line
+            raise UsageError(
+                f"{name}:{number}: text has {len(document.text):,} characters, more than {MAX_TEXT_CHARS:,}; "
+                "`kunlun-nlp ingest` splits such a file into parts"
+            )
+        documents.append(document)
     return documents
 
 

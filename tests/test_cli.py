@@ -368,6 +368,15 @@ def test_tag_line_without_text_is_usage_error(tmp_path):
     assert "<stdin>:1:" in result.stderr and "text" in result.stderr
 
 
+def test_tag_refuses_a_text_over_the_api_limit(tmp_path):
+    from kunlun_nlp.limits import MAX_TEXT_CHARS
+
+    stdin = json.dumps({"text": "Police seized fake honey. " * (MAX_TEXT_CHARS // 20)}) + "\n"
+    result = run_cli(["tag"], tmp_path / "data", stdin=stdin, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "<stdin>:1:" in result.stderr and f"more than {MAX_TEXT_CHARS:,}" in result.stderr
+
+
 def test_search_unknown_domain_is_usage_error(tmp_path):
     result = run_cli(["search", "--domain", "FOO", "pork"], tmp_path / "data", timeout=120)
     assert result.returncode == 2
