@@ -9,9 +9,11 @@ from importlib.metadata import version
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.routes import ROUTERS
 from kunlun_nlp.config import Settings
+from kunlun_nlp.errors import DocumentsRefusedError
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.search.request import InvalidSearchRequest
 from kunlun_nlp.service import KunlunService
@@ -32,6 +34,7 @@ def create_app(service: KunlunService | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = service
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(service.settings.allowed_hosts))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -40,6 +43,11 @@ def create_app(service: KunlunService | None = None) -> FastAPI:
     @app.exception_handler(InvalidSearchRequest)
     async def invalid_search(_: Request, exc: InvalidSearchRequest) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(DocumentsRefusedError)
+    async def documents_refused(_: Request, exc: DocumentsRefusedError) -> JSONResponse:
+        # the refused documents are bad input; the others of the request were stored
+        return JSONResponse(status_code=422, content={"detail": str(exc), "refused": exc.refused, "stored": exc.stored})
 
     @app.exception_handler(IndexUnavailableError)
     async def index_unavailable(_: Request, exc: IndexUnavailableError) -> JSONResponse:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
+from kunlun_nlp.errors import DocumentsRefusedError
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.limits import MAX_TEXT_CHARS
 from kunlun_nlp.not_tagged import NotTaggedReports
@@ -138,7 +139,11 @@ class _IngestRun:
 
     def flush(self) -> None:
         if self.batch:
-            self.indexed += len(self.not_tagged.add(self.service.ingest(self.batch)))
+            try:
+                self.indexed += len(self.not_tagged.add(self.service.ingest(self.batch)))
+            except DocumentsRefusedError as refused:  # the others were stored; name the refused
+                self.indexed += len(refused.stored)
+                self.failures += [ReadFailure(doc_id, f"refused by the index: {why}") for doc_id, why in refused.refused.items()]
             self.batch.clear()
         self.progress.update(self.files_pending)
         self.files_pending = 0
@@ -291,7 +296,14 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
-    app = create_app(_service(args))
+    from dataclasses import replace
+
+    from kunlun_nlp.service import KunlunService
+
+    settings = Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url)
+    if args.host not in ("0.0.0.0", "::", *settings.allowed_hosts):  # the name it is served under is allowed
+        settings = replace(settings, allowed_hosts=(*settings.allowed_hosts, args.host))
+    app = create_app(KunlunService(settings))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return EXIT_OK
 

@@ -19,6 +19,9 @@ class Settings:
     index_name: str = DEFAULT_INDEX_NAME
     model: str | None = None  # a model version name, "latest" or "zero-shot"; None: the newest
     models_dir: Path | None = None  # run-time model versions; None: <data_dir>/models
+    # Host names the API answers to: a page on another site that rebinds its DNS name to this
+    # machine is refused (KUNLUN_ALLOWED_HOSTS, comma-separated; "*" allows any).
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -37,6 +40,8 @@ class Settings:
             index_name=os.environ.get("KUNLUN_INDEX_NAME") or DEFAULT_INDEX_NAME,
             model=model or os.environ.get("KUNLUN_MODEL") or None,
             models_dir=os.environ.get("KUNLUN_MODELS_DIR") or None,
+            allowed_hosts=tuple(h.strip() for h in os.environ.get("KUNLUN_ALLOWED_HOSTS", "").split(",") if h.strip())
+            or cls.allowed_hosts,
         )
 
     @property

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
-from kunlun_nlp.index import DocumentIndex, IndexUnavailableError, open_index
+from kunlun_nlp.errors import DocumentsRefusedError
+from kunlun_nlp.index import DocumentIndex, open_index
 from kunlun_nlp.index.base import ReviewOutcome
 from kunlun_nlp.intake.profiles import SourceProfiles
 from kunlun_nlp.intake.sources import SourceSettings
@@ -90,12 +91,13 @@ class KunlunService:
             yield from self.tag(batch, index=index, today=today)
 
     def ingest(self, documents: list[Document]) -> list[TaggedDocument]:
-        """Tag and index; raises IndexUnavailableError when nothing could be stored."""
+        """Tag and index. IndexUnavailableError when the index cannot be reached (nothing stored);
+        DocumentsRefusedError naming the documents it refused when the others were stored."""
         tagged = self.tag(documents, index=self.index, learn=True)
         report = self.index.put(tagged)
         if report.failed:
-            examples = "; ".join(f"{k}: {v}" for k, v in list(report.failed.items())[:3])
-            raise IndexUnavailableError(f"{len(report.failed)} of {len(tagged)} documents were not stored: {examples}")
+            stored = list(dict.fromkeys(t.id for t in tagged if t.id not in report.failed))
+            raise DocumentsRefusedError(report.failed, stored)
         return tagged
 
     def review(self, doc_id: str, reviewer: str) -> ReviewOutcome | None:

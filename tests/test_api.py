@@ -18,7 +18,7 @@ from kunlun_nlp.service import KunlunService
 def _client(pipeline, index) -> TestClient:
     data_dir = Path(tempfile.mkdtemp(prefix="kunlun-api-"))  # source profiles learned at ingest go there
     service = KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline, index=index)
-    return TestClient(create_app(service))
+    return TestClient(create_app(service), base_url="http://localhost")
 
 
 @pytest.fixture(params=["embedded", pytest.param("engine", marks=pytest.mark.engine)])
@@ -211,3 +211,32 @@ def test_openapi_groups_routes_by_area_and_names_the_package_version(client):
     assert tags["/health"] == ["service"] and tags["/tag"] == ["tagging"] and tags["/triage"] == ["triage"]
     assert tags["/documents"] == ["documents"] and tags["/search"] == ["search"]
     assert set(spec["paths"]["/search"]["get"]["responses"]) >= {"200", "422", "503"}
+
+
+def test_health_answers_503_while_the_index_is_down(pipeline):
+    dead = SearchEngineIndex("http://127.0.0.1:9", index_name="kunlun-nowhere", timeout=1.0)
+    with _client(pipeline, dead) as client:
+        response = client.get("/health")
+        assert response.status_code == 503 and response.json()["status"] == "unavailable"
+
+
+def test_requests_for_another_host_name_are_refused(pipeline, embedded_index):
+    """DNS rebinding: a page on evil.example resolving to this machine must not reach the API."""
+    with _client(pipeline, embedded_index) as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/health", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_one_refused_document_is_a_4xx_naming_it_and_its_neighbours_are_stored(engine_index, pipeline):
+    token = "7" * 40_000  # a sum whose entity key is a keyword term over the engine's 32,766 bytes
+    batch = {"documents": [
+        {"id": "fine-1", "text": "Customs seized 300 fake handbags at the port."},
+        {"id": "huge-token", "text": f"Police seized fake honey worth ${token} in Lagos."},
+        {"id": "fine-2", "text": "Inspectors found melamine in milk powder."},
+    ]}
+    with _client(pipeline, engine_index) as client:
+        response = client.post("/documents/bulk", json=batch)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert list(body["refused"]) == ["huge-token"] and sorted(body["stored"]) == ["fine-1", "fine-2"]
+        assert client.get("/documents/fine-1").status_code == 200 and client.get("/documents/huge-token").status_code == 404

@@ -260,7 +260,7 @@ def client(pipeline, embedded_index):
     service = KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline, index=embedded_index)
     from api.app import create_app
 
-    with TestClient(create_app(service)) as test_client:
+    with TestClient(create_app(service), base_url="http://localhost") as test_client:
         yield test_client
 
 

@@ -317,7 +317,7 @@ def test_cli_and_api_give_the_same_results(synthetic_data_dir, capsys):
         assert main([command, "--json", *_cli_options(params), "--data-dir", str(synthetic_data_dir)]) == 0
         return json.loads(capsys.readouterr().out)
 
-    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir)))) as client:
+    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir))), base_url="http://localhost") as client:
         for command, path, cases in (("search", "/search", _SEARCHES), ("triage", "/triage", _QUEUES)):
             for params in cases:
                 response = client.get(path, params=params)
@@ -336,7 +336,7 @@ def test_cli_and_api_refuse_the_same_bad_values(synthetic_data_dir, capsys):
     from kunlun_nlp.config import Settings
     from kunlun_nlp.service import KunlunService
 
-    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir)))) as client:
+    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir))), base_url="http://localhost") as client:
         for params, message in (
             ({"domain": "WEAPONS"}, "unknown domain 'WEAPONS'"),
             ({"entity": "SHIP:Ever Given"}, "unknown entity label 'SHIP'"),

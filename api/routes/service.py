@@ -1,6 +1,6 @@
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.dependencies import Service
 from api.schemas import HealthOut
@@ -8,7 +8,10 @@ from api.schemas import HealthOut
 router = APIRouter(tags=["service"])
 
 
-@router.get("/health", response_model=HealthOut)
-def health(service: Service) -> HealthOut:
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut, "description": "The index is unreachable."}})
+def health(service: Service, response: Response) -> HealthOut:
+    """503 while the index is down, so a load balancer or monitor sees it without reading the body."""
     state = service.index.health()
+    if not state.reachable:
+        response.status_code = 503
     return HealthOut(status="ok" if state.reachable else "unavailable", **asdict(state))
