@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -17,6 +18,9 @@ from kunlun_nlp.errors import DocumentsRefusedError
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.search.request import InvalidSearchRequest
 from kunlun_nlp.service import KunlunService
+
+
+log = logging.getLogger("kunlun_nlp.api")
 
 
 def create_app(service: KunlunService | None = None) -> FastAPI:
@@ -51,7 +55,12 @@ def create_app(service: KunlunService | None = None) -> FastAPI:
 
     @app.exception_handler(IndexUnavailableError)
     async def index_unavailable(_: Request, exc: IndexUnavailableError) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": f"index unavailable, nothing was stored: {exc}"})
+        # the cause names the engine's URL or the data path: the log keeps it, callers do not see it
+        log.warning("index unavailable: %s", exc)
+        backend = service.settings.backend
+        return JSONResponse(
+            status_code=503, content={"detail": f"index unavailable, nothing was stored: the {backend} index does not answer"}
+        )
 
     for router in ROUTERS:
         app.include_router(router)

@@ -148,12 +148,12 @@ class SemanticOut(BaseModel):
 
 
 class HealthOut(BaseModel):
+    """No URL or path: those stay in the service's log and settings."""
+
     status: str
     backend: str
-    location: str
     reachable: bool
     documents: int | None
-    detail: str
 
 
 class ErrorOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -164,7 +165,11 @@ def test_unreachable_engine_answers_503_and_acknowledges_nothing(pipeline, seed_
         assert bulk.status_code == 503
         health = client.get("/health").json()
         assert health == {**health, "backend": "engine", "reachable": False, "status": "unavailable"}
-        assert client.get("/search", params={"q": "food"}).status_code == 503
+        search = client.get("/search", params={"q": "food"})
+        assert search.status_code == 503
+        # the engine's address stays in the log: not in any message a caller reads
+        for text in (response.text, bulk.text, search.text, json.dumps(health)):
+            assert "127.0.0.1" not in text and ":9" not in text
 
 
 def test_triage_queue_and_review_over_http(client, sample_documents):
