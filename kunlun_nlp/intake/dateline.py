@@ -7,19 +7,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from kunlun_nlp.intake.furniture import Line
+from kunlun_nlp.intake.furniture import Line, inside
+from kunlun_nlp.triage.dates import MONTHS
 
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
-         ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-         ("dec", "december")],
-        start=1,
-    )
-    for m in names
-}
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:(?:mon|tues|wed|wednes|thur|thurs|fri|sat|satur|sun)(?:day)?\.?,?\s+)?"
 _WRITTEN = (
     _WEEKDAY + r"(?:" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d{2})"
@@ -59,7 +50,7 @@ def published_date(lines: list[Line], furniture: list[tuple[int, int]] = ()) -> 
                 match = _DATE_LINE.match(lines[i + 1].text)
         if match and (found := _to_date(match)) is not None:
             return found
-        if any(s <= line.start and line.end <= e for s, e in furniture):
+        if inside(furniture, line.start, line.end):
             continue
         looked += 1
         if looked >= _SCAN_LINES:
@@ -77,7 +68,7 @@ def _to_date(match: re.Match) -> date | None:
             month, day, year = (int(x) for x in match["us"].split("/"))
             return date(year, month, day)
         if match["month"]:
-            return date(int(match["year"]), _MONTHS[match["month"].lower()], int(match["day"]))
-        return date(int(match["year2"]), _MONTHS[match["month2"].lower()], int(match["day2"]))
+            return date(int(match["year"]), MONTHS[match["month"].lower()], int(match["day"]))
+        return date(int(match["year2"]), MONTHS[match["month2"].lower()], int(match["day2"]))
     except ValueError:  # "February 30"
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from kunlun_nlp.intake.profiles import SUFFIX, line_key
 
@@ -30,7 +31,7 @@ class Line:
     end: int
     text: str  # stripped
 
-    @property
+    @cached_property  # asked when learning, counting and judging
     def key(self) -> str:
         return line_key(self.text)
 
@@ -52,9 +53,8 @@ def site_suffix(title_line: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def profile_keys(text: str) -> set[str]:
+def profile_keys(lines: list[Line]) -> set[str]:
     """What a document teaches its source's profile: its lines, and its first line's site suffix."""
-    lines = lines_of(text)
     keys = {line.key for line in lines}
     if lines and (suffix := site_suffix(lines[0].text)):
         keys.add(SUFFIX + suffix)
@@ -79,7 +79,7 @@ def is_date_line(text: str) -> bool:
     return bool(_DATE_ONLY.match(text.strip()))
 
 
-def merge_spans(spans: list[Span]) -> list[Span]:
+def union_of_spans(spans: list[Span]) -> list[Span]:
     merged: list[Span] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

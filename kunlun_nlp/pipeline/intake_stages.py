@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kunlun_nlp.intake.dateline import published_date
-from kunlun_nlp.intake.furniture import lines_of, merge_spans, profile_keys, recurring_spans, site_suffix
+from kunlun_nlp.intake.furniture import lines_of, union_of_spans, profile_keys, recurring_spans, site_suffix
 from kunlun_nlp.intake.headline import headline
 from kunlun_nlp.intake.profiles import SourceProfiles
-from kunlun_nlp.pipeline.registry import stage
+from kunlun_nlp.pipeline.registry import SettinglessStage, stage
 from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
 
 
@@ -28,10 +28,10 @@ class FurnitureStage:
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         profiles = context.profiles or SourceProfiles()
         try:
-            for item in items:
-                profiles.learn(item.document.source, item.document.id, profile_keys(item.document.text))
-            for item in items:
-                lines = lines_of(item.document.text)
+            lines_of_items = [lines_of(item.document.text) for item in items]
+            for item, lines in zip(items, lines_of_items):
+                profiles.learn(item.document.source, item.document.id, profile_keys(lines))
+            for item, lines in zip(items, lines_of_items):
                 counts = profiles.counts(item.document.source, [line.key for line in lines])
                 item.furniture = recurring_spans(
                     lines, counts, min_documents=self.min_documents, max_line_chars=self.max_line_chars
@@ -39,19 +39,16 @@ class FurnitureStage:
                 item.site_name = profiles.site_name(item.document.source, self.min_documents)
                 if lines and item.site_name and site_suffix(lines[0].text) == item.site_name:
                     # the page's <title> line: the headline again, with the site's name after it
-                    item.furniture = merge_spans([(lines[0].start, lines[0].end), *item.furniture])
+                    item.furniture = union_of_spans([(lines[0].start, lines[0].end), *item.furniture])
         finally:
             if context.profiles is None:
                 profiles.close()
 
 
 @stage("source_name")
-class SourceNameStage:
+class SourceNameStage(SettinglessStage):
     """The source as analysts know it: the operators' name for it (sources.toml), else the site
     name its pages carry, else as given."""
-
-    def __init__(self, build: BuildContext) -> None:
-        pass
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
@@ -62,11 +59,8 @@ class SourceNameStage:
 
 
 @stage("headline")
-class HeadlineStage:
+class HeadlineStage(SettinglessStage):
     """The title is the report's headline; the file name only when nothing better exists."""
-
-    def __init__(self, build: BuildContext) -> None:
-        pass
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
@@ -77,11 +71,8 @@ class HeadlineStage:
 
 
 @stage("dateline")
-class DatelineStage:
+class DatelineStage(SettinglessStage):
     """A document without a published date takes the one its text states, marked as read from it."""
-
-    def __init__(self, build: BuildContext) -> None:
-        pass
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:

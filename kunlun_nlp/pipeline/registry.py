@@ -30,6 +30,13 @@ class Stage(Protocol):
         """Add this stage's part to each item of the batch."""
 
 
+class SettinglessStage:
+    """Base of a stage that takes no settings and builds nothing."""
+
+    def __init__(self, build: BuildContext) -> None:
+        pass
+
+
 StageFactory = Callable[..., Stage]  # (build: BuildContext, **settings) -> Stage
 _FACTORIES: dict[str, StageFactory] = {}
 

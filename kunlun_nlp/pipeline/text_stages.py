@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kunlun_nlp.pipeline.registry import stage
+from kunlun_nlp.pipeline.registry import SettinglessStage, stage
 from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
-from kunlun_nlp.intake.furniture import masked, merge_spans
+from kunlun_nlp.intake.furniture import masked, union_of_spans
 from kunlun_nlp.report_text import classified_text, report_end
 from kunlun_nlp.triage.grading import default_grade
 from kunlun_nlp.vocabulary import SourceGrade
@@ -32,19 +32,16 @@ class SourceGradeStage:
 
 
 @stage("report_text")
-class ReportTextStage:
+class ReportTextStage(SettinglessStage):
     """What the models read: the text with its furniture blanked (the lines the furniture stage
     found, and the trailing editor and copyright lines), and the title + that body for the
     classifier. Blanked, not cut: offsets into it are offsets into the stored text."""
-
-    def __init__(self, build: BuildContext) -> None:
-        pass
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
             text = item.document.text
             end = report_end(text)
             trailing = [(end, len(text))] if text[end:].strip() else []
-            item.furniture = merge_spans(item.furniture + trailing)
+            item.furniture = union_of_spans(item.furniture + trailing)
             item.body = masked(text, item.furniture)
             item.classified = classified_text(item.document, body=item.body)

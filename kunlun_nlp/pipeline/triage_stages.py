@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kunlun_nlp.pipeline.registry import stage
+from kunlun_nlp.pipeline.registry import SettinglessStage, stage
 from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
 from kunlun_nlp.triage.cards import build_cards
 from kunlun_nlp.triage.priority import load_priority_scorer
@@ -10,10 +10,7 @@ from kunlun_nlp.triage.triage import Prioritiser
 
 
 @stage("case_cards")
-class CaseCardsStage:
-    def __init__(self, build: BuildContext) -> None:
-        pass
-
+class CaseCardsStage(SettinglessStage):
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
         for item in items:
             document = item.document

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-_MONTHS = {
+# Month names and abbreviations → month numbers (the intake's dateline reads them too).
+MONTHS: dict[str, int] = {
     name: number
     for number, names in enumerate(
         [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -22,7 +23,7 @@ _MONTHS = {
     for name in names
 }
 _WEEKDAYS = {name: i for i, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _ISO = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
 _DAY_MONTH = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>\d{4}))?\b", re.I)
 _MONTH_DAY = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{4}))?\b", re.I)
@@ -39,14 +40,14 @@ def resolve_date(phrase: str, published: date | None) -> date | None:
         return _safe_date(int(match["y"]), int(match["m"]), int(match["d"]))
     for pattern in (_DAY_MONTH, _MONTH_DAY):
         if match := pattern.search(text):
-            month, day = _MONTHS[match["month"].lower()], int(match["day"])
+            month, day = MONTHS[match["month"].lower()], int(match["day"])
             if match["year"]:
                 return _safe_date(int(match["year"]), month, day)
             return _in_latest_year(published, month, day)
     if published is None:
         if match := _MONTH_YEAR.search(text):
             if match["year"]:
-                return _safe_date(int(match["year"]), _MONTHS[match["month"].lower()], 1)
+                return _safe_date(int(match["year"]), MONTHS[match["month"].lower()], 1)
         if match := _YEAR.search(text):
             return date(int(match["year"]), 1, 1)
         return None
@@ -82,7 +83,7 @@ def resolve_date(phrase: str, published: date | None) -> date | None:
             back = 7
         return published - timedelta(days=back)
     if match := _MONTH_YEAR.search(text):
-        month = _MONTHS[match["month"].lower()]
+        month = MONTHS[match["month"].lower()]
         if match["year"]:
             return _safe_date(int(match["year"]), month, 1)
         return _in_latest_year(published, month, 1)
