@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api.limits import RequestBodyLimit
 from api.routes import ROUTERS
 from kunlun_nlp.config import Settings
 from kunlun_nlp.errors import DocumentsRefusedError
@@ -39,6 +40,7 @@ def create_app(service: KunlunService | None = None) -> FastAPI:
     )
     app.state.service = service
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(service.settings.allowed_hosts))
+    app.add_middleware(RequestBodyLimit, max_bytes=service.settings.max_request_bytes)  # outermost: refused before anything reads
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -22,6 +22,10 @@ class Settings:
     # Host names the API answers to: a page on another site that rebinds its DNS name to this
     # machine is refused (KUNLUN_ALLOWED_HOSTS, comma-separated; "*" allows any).
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
+    # The largest request body the API reads (KUNLUN_MAX_REQUEST_BYTES); a larger one is refused
+    # with 413 before it is buffered (api/limits.py). 50 MiB holds a bulk of 1,000 reports of
+    # 50 KB, or 40 texts at the 200,000-character limit even as JSON \u escapes (6 bytes a character).
+    max_request_bytes: int = 50 * 2**20
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -42,6 +46,7 @@ class Settings:
             models_dir=os.environ.get("KUNLUN_MODELS_DIR") or None,
             allowed_hosts=tuple(h.strip() for h in os.environ.get("KUNLUN_ALLOWED_HOSTS", "").split(",") if h.strip())
             or cls.allowed_hosts,
+            max_request_bytes=int(os.environ.get("KUNLUN_MAX_REQUEST_BYTES") or cls.max_request_bytes),
         )
 
     @property
