@@ -32,6 +32,7 @@ def _documented_filters(
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
     facet_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+    facets: Annotated[bool, Query(description="Count the facets (domains, top entities, languages): off by default, they cost more than the search.")] = False,  # noqa: E501
 ) -> None:
     """The filters /search and /triage share, declared for the OpenAPI docs and FastAPI's type
     checks only: the request itself is parsed from the raw query by parse_search_params."""

@@ -134,7 +134,8 @@ class SearchOut(BaseModel):
     page: int
     size: int
     hits: list[SearchHitOut]
-    facets: FacetsOut
+    facets: FacetsOut = Field(description="Empty unless asked for with facets=true.")
+    total_exact: bool = Field(True, description="False: at least `total` reports match (counting stops at 10,000).")
 
 
 class SimilarOut(BaseModel):

@@ -213,7 +213,7 @@ def run_search(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
         return EXIT_OK
-    print(f"{result.total} document(s) match; page {result.page}")
+    print(f"{_total(result)} document(s) match; page {result.page}")
     for hit in result.hits:
         domains = ", ".join(f"{d.label} {d.score:.2f}" for d in hit.domains) or _untagged(hit) or "none"
         print(f"\n* {hit.title or hit.id}  [{domains}]  id={hit.id}")
@@ -237,6 +237,8 @@ def _search_request(args: argparse.Namespace, *, queue: bool) -> SearchRequest:
         "reliability": args.reliability,
         "credibility": args.credibility,
         "language": args.language,
+        # the text output prints them; --json, like the API, has them when asked (--facets)
+        "facets": ["true"] if getattr(args, "facets", False) or not (queue or args.json) else [],
     }
     for name in ("published_from", "published_to", "sort", "reviewed", "page", "size", "facet_size"):
         if getattr(args, name, None) is not None:
@@ -245,6 +247,11 @@ def _search_request(args: argparse.Namespace, *, queue: bool) -> SearchRequest:
         return parse_search_params({name: values for name, values in params.items() if values}, queue=queue)
     except InvalidSearchRequest as exc:
         raise UsageError(str(exc)) from exc
+
+
+def _total(result) -> str:
+    """Counting stops at 10,000 matches: past that, say so."""
+    return str(result.total) if result.total_exact else f"at least {result.total:,}"
 
 
 def _untagged(hit) -> str:
@@ -279,7 +286,7 @@ def run_triage(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
         return EXIT_OK
-    print(f"{result.total} report(s) waiting for review")
+    print(f"{_total(result)} report(s) waiting for review")
     for hit in result.hits:
         domains = ", ".join(d.label for d in hit.domains) or _untagged(hit) or "none"
         print(f"\n[{hit.priority if hit.priority is not None else '-':>3}] {hit.title or hit.id}  ({domains}; grade {hit.grade or '-'})  id={hit.id}")
@@ -438,6 +445,7 @@ def _parser() -> argparse.ArgumentParser:
     filters.add_argument("--page", metavar="N", help="page number, from 1")
     filters.add_argument("--facet-size", metavar="N", help="values per facet (default 10)")
     filters.add_argument("--json", action="store_true", help="print the full result as JSON")
+    filters.add_argument("--facets", action="store_true", help="with --json: count domains, top entities and languages")
 
     search = commands.add_parser("search", parents=[common, filters], help="search the index")
     search.add_argument("--sort", metavar="{relevance,date,priority}", help="default relevance")

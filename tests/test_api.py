@@ -52,7 +52,7 @@ def test_ingest_search_get_similar(client, seed_payload, sample_documents):
     for words in ("food safety", "intellectual property"):
         found = client.get("/search", params={"q": words}).json()
         assert seed_id in [h["id"] for h in found["hits"]], words
-    by_entity = client.get("/search", params={"entity": "ORG:Ministry of Public Security"}).json()
+    by_entity = client.get("/search", params={"entity": "ORG:Ministry of Public Security", "facets": "true"}).json()
     assert [h["id"] for h in by_entity["hits"]] == [seed_id]
     assert by_entity["facets"]["entities"]["ORG"]
 

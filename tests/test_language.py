@@ -5,7 +5,6 @@ ingest summary, with no domains, entities, cases or priority invented for it."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from kunlun_nlp.readers import read_file
 from kunlun_nlp.records import tag_summary
 from kunlun_nlp.search.parse import QUEUE_PARAMS, parse_search_params
 from kunlun_nlp.search.request import InvalidSearchRequest, QueryText, SearchRequest, parse_query_text
+from tests.test_index_contract import write_layout_1
 from kunlun_nlp.service import KunlunService
 from tests.conftest import SAMPLE_REPORTS, SEED_PATH, SHARED_DATA
 from tests.test_cli import run_cli
@@ -211,19 +211,14 @@ def test_untagged_reports_are_indexed_and_found_by_their_words(index, pipeline, 
     assert found(text="almazara", languages=("en",)) == []
     assert set(found(languages=("zh", "es"))) == {"report-zh", "report-es"}
     assert set(found(languages=("en",))) == {t.id for t in english}
-    facet = {f.value: f.count for f in index.search(SearchRequest(size=1)).facets.languages}
+    facet = {f.value: f.count for f in index.search(SearchRequest(size=1, facets=True)).facets.languages}
     assert facet == {"en": 3, "zh": 1, "es": 1}
     assert index.similar("report-es") == []
 
 
 def test_embedded_index_made_before_languages_gains_the_column(tmp_path, tagged_corpus, pipeline):
     path = tmp_path / "old.sqlite3"
-    old = EmbeddedIndex(path)
-    old.put([tagged_corpus[0]])
-    old.close()
-    with sqlite3.connect(path) as db:  # as an index file from before the language column
-        db.execute("DROP INDEX documents_language")
-        db.execute("ALTER TABLE documents DROP COLUMN language")
+    write_layout_1(path, [tagged_corpus[0]], languages=False)  # an index file from before the language column
     upgraded = EmbeddedIndex(path)
     try:
         assert [h.id for h in upgraded.search(SearchRequest(languages=("en",))).hits] == [tagged_corpus[0].id]
@@ -279,7 +274,7 @@ def test_api_detects_stores_and_filters_languages(client):
     found = client.get("/search", params={"language": "zh"}).json()
     assert [h["id"] for h in found["hits"]] == [body["id"]]
     assert found["hits"][0]["not_tagged"] and found["hits"][0]["language"] == "zh"
-    assert {f["value"] for f in client.get("/search").json()["facets"]["languages"]} == {"zh", "en"}
+    assert {f["value"] for f in client.get("/search", params={"facets": "true"}).json()["facets"]["languages"]} == {"zh", "en"}
     assert [h["id"] for h in client.get("/search", params={"q": "瘦肉精"}).json()["hits"]] == [body["id"]]
     assert client.get(f"/documents/{body['id']}").json()["language"] == "zh"
     assert client.get(f"/documents/{body['id']}/similar").json()["hits"] == []

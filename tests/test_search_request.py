@@ -11,10 +11,12 @@ from datetime import date
 import pytest
 
 from kunlun_nlp.index.embedded_query import fts_match_expression
+from kunlun_nlp.index.engine_query import build_search_body
 from kunlun_nlp.normalize import entity_key, normalize_entity
 from kunlun_nlp.search.parse import QUEUE_PARAMS, SEARCH_PARAMS, parse_search_params
 from kunlun_nlp.search.request import (
     MAX_QUERY_CHARS,
+    TOTAL_HITS_CAP,
     EntityFilter,
     InvalidSearchRequest,
     QueryText,
@@ -182,6 +184,7 @@ def test_every_parameter_parsed_and_tidied():
             "reviewed": ["false"],
             "reliability": ["a", " B "],
             "credibility": ["1", "2"],
+            "facets": ["true"],
         }
     )
     assert request == SearchRequest(
@@ -198,7 +201,19 @@ def test_every_parameter_parsed_and_tidied():
         reviewed=False,
         reliability=("A", "B"),
         credibility=(1, 2),
+        facets=True,
     )
+
+
+def test_facets_only_when_asked_and_the_total_capped_on_the_engine():
+    assert parse_search_params({}).facets is False and parse_search_params({"facets": "no"}).facets is False
+    assert parse_search_params({"facets": "1"}, queue=True).facets is True  # the queue can ask too
+    plain = build_search_body(parse_search_params({"q": "pork"}))
+    assert "aggs" not in plain and plain["track_total_hits"] == TOTAL_HITS_CAP
+    faceted = build_search_body(parse_search_params({"q": "pork", "facets": "true"}))
+    nested = json.dumps(faceted["aggs"])
+    assert set(faceted["aggs"]) == {"domains", "languages", "entities_ORG", "entities_LOC", "entities_PRODUCT"}
+    assert '"nested"' not in nested and '"reverse_nested"' not in nested  # flat keyword fields only
 
 
 def test_single_values_and_the_last_of_repeated_single_parameters():
@@ -235,6 +250,7 @@ def test_queue_forces_unreviewed_by_priority_and_refuses_sort_and_reviewed():
         ({"published_to": ["yesterday"]}, "published_to: 'yesterday' is not a date"),
         ({"published_from": ["2024-05-01"], "published_to": ["2024-01-01"]}, "after published_to"),
         ({"reviewed": ["maybe"]}, "reviewed: 'maybe' is not true or false"),
+        ({"facets": ["all"]}, "facets: 'all' is not true or false"),
         ({"sort": ["random"]}, "sort must be one of relevance, date, priority"),
         ({"domain": ["WEAPONS"]}, "unknown domain 'WEAPONS'"),
         ({"entity": ["ORG"]}, "must look like LABEL:value"),
@@ -279,6 +295,8 @@ def _cli_options(params: dict[str, str | list[str]]) -> list[str]:
                 options.append(value)
             elif name == "reviewed":
                 options.append("--reviewed" if value == "true" else "--unreviewed")
+            elif name == "facets":
+                options += ["--facets"] if value == "true" else []
             else:
                 options += [f"--{name.replace('_', '-')}", value]
     return options

@@ -18,7 +18,7 @@ from kunlun_nlp.triage.grading import default_grade
 from kunlun_nlp.vocabulary import SourceGrade
 from kunlun_nlp.pipeline import Pipeline, PipelineConfig, StageConfig
 from kunlun_nlp.triage.priority import DEFAULT_CONFIG, PriorityScorer, count_harm, load_priority_scorer
-from kunlun_nlp.triage.triage import Prioritiser
+from kunlun_nlp.triage.triage import Prioritiser, Scored
 
 WEDNESDAY = date(2024, 3, 6)
 
@@ -504,3 +504,27 @@ def test_grading_and_novelty_against_the_index(embedded_index):
     assert "source graded B2" in reasons
     # judged against other reports only: re-scoring the first report does not make its firm "known"
     assert "firm new to the index: Huaxin Trading" in _priority(first, "Huaxin Trading Co., Ltd.", embedded_index).reasons
+
+
+def test_novelty_of_a_batch_is_judged_in_one_request_as_one_by_one(embedded_index):
+    """The priority stage asks the index once per batch; each report is still judged against the
+    others stored, never against itself."""
+    stored = _graded("one", "Police seized fake formula made by Huaxin Trading Co., Ltd.")
+    start = stored.text.index("Huaxin")
+    huaxin = Entity("ORG", "Huaxin Trading Co., Ltd.", start, start + 24, "Huaxin Trading")
+    embedded_index.put([TaggedDocument(stored, [DomainScore("FOOD", 0.9)], [DomainScore("FOOD", 0.9)], [huaxin], [1.0] + [0.0] * 383)])
+    again = _graded("two", "HUAXIN TRADING CO LTD was fined again.")
+    fresh = _graded("three", "Oduya Agro Export Ltd. shipped fake honey.")
+
+    def named(document: Document, firm: str, normalized: str) -> Scored:
+        begin = document.text.index(firm)
+        return Scored(document, ["FOOD"], [Entity("ORG", firm, begin, begin + len(firm), normalized)], [])
+
+    batch = [named(stored, "Huaxin Trading Co., Ltd.", "Huaxin Trading"), named(again, "HUAXIN TRADING CO LTD", "Huaxin Trading"),
+             named(fresh, "Oduya Agro Export Ltd.", "Oduya Agro Export")]
+    prioritiser = Prioritiser(load_priority_scorer())
+    together = prioritiser.priorities(batch, index=embedded_index, today=WEDNESDAY)
+    one_by_one = [prioritiser.priority(r.document, r.domains, r.entities, r.cases, index=embedded_index, today=WEDNESDAY) for r in batch]
+    assert together == one_by_one
+    new = [[reason for reason in p.reasons if "new to the index" in reason] for p in together]
+    assert new == [["firm new to the index: Huaxin Trading"], [], ["firm new to the index: Oduya Agro Export"]]

@@ -120,8 +120,14 @@ class DocumentIndex(ABC):
         None when `doc_id` is not indexed."""
 
     @abstractmethod
+    def known_entity_keys_many(self, pairs_by_document: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, set[tuple[str, str]]]:
+        """For each document id, which of its (label, key) entities occur in stored documents other
+        than that one: novelty for a whole batch in one request (it was one per document)."""
+
     def known_entity_keys(self, pairs: Iterable[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]:
         """Which (label, key) entities already occur in documents other than `exclude_id`."""
+        asking = exclude_id if exclude_id is not None else ""  # "" is no stored report's id
+        return self.known_entity_keys_many({asking: pairs})[asking]
 
     @abstractmethod
     def health(self) -> BackendHealth: ...
@@ -132,9 +138,15 @@ class DocumentIndex(ABC):
     def similar(self, doc_id: str, *, size: int = 10) -> list[SearchHit] | None:
         """Documents like `doc_id` by embedding; None when `doc_id` is not indexed, none when it has
         no embedding (the models did not tag it)."""
-        document = self.get(doc_id)
-        if document is None:
+        embedding = self.embedding_of(doc_id)
+        if embedding is None:
             return None
-        if not document.embedding:
+        if not embedding:
             return []
-        return self.nearest(document.embedding, size=size, exclude_id=doc_id)
+        return self.nearest(embedding, size=size, exclude_id=doc_id)
+
+    def embedding_of(self, doc_id: str) -> list[float] | None:
+        """A stored report's embedding ([] when the models did not tag it); None when `doc_id` is
+        not indexed. Backends read the vector alone where they can (the whole report is 10-50 kB)."""
+        document = self.get(doc_id)
+        return None if document is None else document.embedding

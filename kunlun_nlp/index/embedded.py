@@ -1,10 +1,13 @@
 """The embedded index: SQLite with FTS5 (bm25 ranking, snippets), no server needed.
 
 One file in the data folder. Full text goes through FTS5's porter stemmer, the nearest thing to
-the engine's English analyzer; filters and facets read two side tables; similar documents are
-found by brute-force cosine over the stored embeddings. Requests become SQL in embedded_query.py;
-rows become hits and facets in kunlun_nlp.search.results. What the engine would refuse
-(base.refusal_reason) is refused here too, so both backends store the same documents.
+the engine's English analyzer. The small columns every filter and sort reads (`documents`) are
+kept apart from the long ones (`bodies`: text, title, the rest of the record, the embedding, each
+stored once), so that a filter, a sort or a count never reads a long row; each sort has an index in
+its own order. Facets are counted in memory (embedded_facets), nearest neighbours found in an HNSW
+graph beside the file (embedded_vectors). Requests become SQL in embedded_query.py; rows become
+hits and facets in kunlun_nlp.search.results. What the engine would refuse (base.refusal_reason)
+is refused here too, so both backends store the same documents.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,41 +31,55 @@ from kunlun_nlp.index.base import (
     ReviewOutcome,
     refusal_reason,
 )
+from kunlun_nlp.index.embedded_facets import FacetCounts
 from kunlun_nlp.index.embedded_query import (
     compile_search,
-    domain_facet_sql,
-    entity_facet_sql,
+    domain_bits,
+    domain_bits_sql,
     fts_match_expression,
-    language_facet_sql,
+    snippets_sql,
     total_sql,
 )
+from kunlun_nlp.index.embedded_vectors import VectorIndex
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
-from kunlun_nlp.search.request import FACET_ENTITY_LABELS, LANGUAGE_FACET_SIZE, SearchRequest
-from kunlun_nlp.search.results import SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
+from kunlun_nlp.search.request import LANGUAGE_FACET_SIZE, TOTAL_HITS_CAP, SearchRequest
+from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
 
+LAYOUT = 2  # PRAGMA user_version; 1 (unset): one documents table holding the record and the text twice
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS index_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO index_meta(name, value) VALUES ('generation', lower(hex(randomblob(16))));
+-- AUTOINCREMENT: a rowid is never given twice, so the facet arrays and the vector graph know new
+-- rows as those past the last rowid they saw
 CREATE TABLE IF NOT EXISTS documents (
-    rowid INTEGER PRIMARY KEY,
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
     source TEXT NOT NULL,
     published TEXT,
     ingested_at TEXT NOT NULL,
-    record TEXT NOT NULL,
-    embedding BLOB NOT NULL,
     priority INTEGER,
     reliability TEXT,
     credibility INTEGER,
     reviewed_by TEXT,
     reviewed_at TEXT,
-    language TEXT NOT NULL DEFAULT ''
+    language TEXT NOT NULL DEFAULT '',
+    domain_bits INTEGER NOT NULL DEFAULT 0  -- the predicted domains (embedded_query.domain_bits)
 );
+-- the embedding first: it is read without walking the text's overflow pages
+CREATE TABLE IF NOT EXISTS bodies (
+    rowid INTEGER PRIMARY KEY,
+    embedding BLOB NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deleted_rows (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_rowid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS doc_domains (
     doc_rowid INTEGER NOT NULL REFERENCES documents(rowid) ON DELETE CASCADE,
     label TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS doc_domains_label ON doc_domains(label, doc_rowid);
+CREATE INDEX IF NOT EXISTS doc_domains_doc ON doc_domains(doc_rowid);
 CREATE TABLE IF NOT EXISTS doc_entities (
     doc_rowid INTEGER NOT NULL REFERENCES documents(rowid) ON DELETE CASCADE,
     label TEXT NOT NULL,
@@ -70,27 +87,61 @@ CREATE TABLE IF NOT EXISTS doc_entities (
     key TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS doc_entities_key ON doc_entities(label, key, doc_rowid);
+CREATE INDEX IF NOT EXISTS doc_entities_doc ON doc_entities(doc_rowid);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
-CREATE INDEX IF NOT EXISTS documents_queue ON documents(reviewed_at, priority);
 CREATE INDEX IF NOT EXISTS documents_language ON documents(language);
+CREATE INDEX IF NOT EXISTS documents_by_date ON documents(published IS NULL, published DESC, ingested_at DESC, id);
+CREATE INDEX IF NOT EXISTS documents_by_priority
+    ON documents(priority IS NULL, priority DESC, published IS NULL, published DESC, ingested_at DESC, id);
+CREATE INDEX IF NOT EXISTS documents_queue
+    ON documents(reviewed_at, priority IS NULL, priority DESC, published IS NULL, published DESC, ingested_at DESC, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
-    title, text, content='documents', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+    title, text, content='bodies', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER IF NOT EXISTS documents_fts_insert AFTER INSERT ON documents BEGIN
+CREATE TRIGGER IF NOT EXISTS bodies_fts_insert AFTER INSERT ON bodies BEGIN
     INSERT INTO documents_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
 END;
-CREATE TRIGGER IF NOT EXISTS documents_fts_delete AFTER DELETE ON documents BEGIN
+CREATE TRIGGER IF NOT EXISTS bodies_fts_delete AFTER DELETE ON bodies BEGIN
     INSERT INTO documents_fts(documents_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_deleted AFTER DELETE ON documents BEGIN
+    INSERT INTO deleted_rows(doc_rowid) VALUES (old.rowid);
 END;
 """
 
-_TRIAGE_COLUMNS = (
+# Layout 1 to 2, in one transaction: the small columns and the bodies copied apart (rowids kept, so
+# the entity and domain rows stay valid), the text and title no longer in the record, the full-text
+# index rebuilt from the bodies. The old table's indexes go first: their names are reused.
+_FROM_LAYOUT_1 = (
+    "PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=ON; BEGIN IMMEDIATE;"
+    " DROP TRIGGER IF EXISTS documents_fts_insert; DROP TRIGGER IF EXISTS documents_fts_delete;"
+    " DROP TABLE IF EXISTS documents_fts;"
+    " DROP INDEX IF EXISTS documents_published; DROP INDEX IF EXISTS documents_queue; DROP INDEX IF EXISTS documents_language;"
+    " ALTER TABLE documents RENAME TO layout1_documents;"
+    + _SCHEMA
+    + " INSERT INTO documents(rowid, id, source, published, ingested_at, priority, reliability, credibility,"
+    " reviewed_by, reviewed_at, language)"
+    " SELECT rowid, id, source, published, ingested_at, priority, reliability, credibility, reviewed_by, reviewed_at, language"
+    " FROM layout1_documents ORDER BY rowid;"
+    f" UPDATE documents SET domain_bits = (SELECT coalesce(sum({domain_bits_sql('label')}), 0) FROM doc_domains"
+    " WHERE doc_rowid = documents.rowid);"
+    " INSERT INTO bodies(rowid, embedding, title, text, record)"
+    " SELECT rowid, embedding, title, text, json_remove(record, '$.title', '$.text', '$.review') FROM layout1_documents ORDER BY rowid;"
+    " DROP TABLE layout1_documents;"
+    f" PRAGMA user_version = {LAYOUT}; COMMIT; PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=ON;"
+)
+
+_LAYOUT_1_COLUMNS = (
     ("priority", "INTEGER"),
     ("reliability", "TEXT"),
     ("credibility", "INTEGER"),
     ("reviewed_by", "TEXT"),
     ("reviewed_at", "TEXT"),
 )
+_PAIRS_PER_QUERY = 400  # two bound values each: well under SQLite's limit of 32,766
+_SAVE_VECTORS_AFTER = 10_000  # vectors added since the graph file was written
+
+
 class EmbeddedIndex(DocumentIndex):
     backend = "embedded"
 
@@ -101,21 +152,33 @@ class EmbeddedIndex(DocumentIndex):
         # SQLite serialises writers anyway.
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
+        self._facets = FacetCounts()
+        self._vectors = VectorIndex(self.path)
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-            self._db.executescript(_SCHEMA)
+            self._upgrade()
 
-    def _migrate(self) -> None:
-        """Add the triage and language columns to an index file made before they existed."""
+    def _upgrade(self) -> None:
+        """Create the tables, or bring a file of an earlier layout to this one."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if columns and "priority" not in columns:
-            for column, kind in _TRIAGE_COLUMNS:
+        if "record" not in columns:
+            self._db.executescript(_SCHEMA + f"PRAGMA user_version = {LAYOUT};")
+            return
+        # layout 1, perhaps from before the triage and language columns
+        if "priority" not in columns:
+            for column, kind in _LAYOUT_1_COLUMNS:
                 self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} {kind}")
-        if columns and "language" not in columns:
+        if "language" not in columns:
             self._db.execute("ALTER TABLE documents ADD COLUMN language TEXT NOT NULL DEFAULT ''")
             self._db.execute("UPDATE documents SET language = coalesce(json_extract(record, '$.language'), '')")
+        try:
+            self._db.executescript(_FROM_LAYOUT_1)
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            raise
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -149,35 +212,38 @@ class EmbeddedIndex(DocumentIndex):
 
     def _put_one(self, record: dict[str, Any]) -> None:
         embedding = np.asarray(record.pop("embedding"), dtype=np.float32).tobytes()
-        previous = self._db.execute("SELECT reviewed_by, reviewed_at FROM documents WHERE id = ?", (record["id"],)).fetchone()
-        if previous and previous[1] and not record.get("review"):
-            # re-ingesting a reviewed report does not put it back on the queue
-            record["review"] = {"reviewed_by": previous[0], "reviewed_at": previous[1]}
-        self._db.execute("DELETE FROM documents WHERE id = ?", (record["id"],))
+        review = record.pop("review") or {}
+        previous = self._db.execute("SELECT rowid, reviewed_by, reviewed_at FROM documents WHERE id = ?", (record["id"],)).fetchone()
+        if previous:
+            if previous[2] and not review:
+                # re-ingesting a reviewed report does not put it back on the queue
+                review = {"reviewed_by": previous[1], "reviewed_at": previous[2]}
+            self._db.execute("DELETE FROM documents WHERE rowid = ?", (previous[0],))  # its entities and domains go too
+            self._db.execute("DELETE FROM bodies WHERE rowid = ?", (previous[0],))
         grade = record.get("grade") or ""
-        review = record.get("review") or {}
         cursor = self._db.execute(
-            "INSERT INTO documents(id, title, text, source, published, ingested_at, record, embedding,"
-            " priority, reliability, credibility, reviewed_by, reviewed_at, language)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents(id, source, published, ingested_at, priority, reliability, credibility,"
+            " reviewed_by, reviewed_at, language, domain_bits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record["id"],
-                record["title"],
-                record["text"],
                 record["source"],
                 record["published"],
                 record["ingested_at"],
-                json.dumps(record, ensure_ascii=False),
-                embedding,
                 (record.get("priority") or {}).get("score"),
                 grade[:1] or None,
                 int(grade[1:]) if grade[1:] else None,
                 review.get("reviewed_by"),
                 review.get("reviewed_at"),
                 record.get("language") or "",
+                domain_bits(record["domains"]),
             ),
         )
         rowid = cursor.lastrowid
+        title, text = record.pop("title"), record.pop("text")  # stored once, in their own columns
+        self._db.execute(
+            "INSERT INTO bodies(rowid, embedding, title, text, record) VALUES (?, ?, ?, ?, ?)",
+            (rowid, embedding, title, text, json.dumps(record, ensure_ascii=False)),
+        )
         self._db.executemany(
             "INSERT INTO doc_domains(doc_rowid, label) VALUES (?, ?)", [(rowid, d) for d in record["domains"]]
         )
@@ -190,12 +256,17 @@ class EmbeddedIndex(DocumentIndex):
 
     def get(self, doc_id: str) -> TaggedDocument | None:
         with self._lock:
-            row = self._db.execute("SELECT record, embedding FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            row = self._db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id = ?", (doc_id,)).fetchone()
         if row is None:
             return None
-        record = json.loads(row[0])
-        record["embedding"] = np.frombuffer(row[1], dtype=np.float32).tolist()
+        record = _record(*row[:6])
+        record["embedding"] = np.frombuffer(row[6], dtype=np.float32).tolist()
         return tagged_from_record(record)
+
+    def embedding_of(self, doc_id: str) -> list[float] | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT b.embedding {_RECORD_FROM} WHERE d.id = ?", (doc_id,)).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype=np.float32).tolist()
 
     def count(self) -> int:
         with self._lock:
@@ -203,46 +274,69 @@ class EmbeddedIndex(DocumentIndex):
 
     def _search(self, request: SearchRequest) -> SearchResult:
         compiled = compile_search(request)
-        matching, params = compiled.matching_sql, compiled.matching_params
+        facets = Facets()
         with self._lock:
-            rows = self._db.execute(compiled.page_sql, compiled.page_params).fetchall()
-            total = self._db.execute(total_sql(matching), params).fetchone()[0]
-            domains = self._db.execute(domain_facet_sql(matching), params).fetchall()
-            languages = self._db.execute(language_facet_sql(matching), [*params, LANGUAGE_FACET_SIZE]).fetchall()
-            entities = {
-                label: self._db.execute(entity_facet_sql(matching), [*params, label, request.facet_size]).fetchall()
-                for label in FACET_ENTITY_LABELS
-            }
+            page = self._db.execute(compiled.page_sql, compiled.page_params).fetchall()
+            if request.facets:  # every match is read for the facets: the total is their number
+                self._facets.catch_up(self._db, self._last_rowid())
+                matching = [r for (r,) in self._db.execute(compiled.matching_sql, compiled.matching_params)]
+                facets = facets_from_counts(*self._facets.count(matching, request.facet_size, LANGUAGE_FACET_SIZE))
+                total = len(matching)
+            elif len(page) < request.size and (page or request.offset == 0):
+                total = request.offset + len(page)  # the last page: every match is counted already
+            else:
+                total = self._db.execute(total_sql(compiled.matching_sql), [*compiled.matching_params, TOTAL_HITS_CAP + 1]).fetchone()[0]
+            rowids = [rowid for rowid, _ in page]
+            records = self._records(rowids)
+            marked = dict(self._db.execute(snippets_sql(len(rowids)), [compiled.match, *rowids]).fetchall()) if compiled.match and rowids else {}
         return SearchResult(
-            total=int(total),
+            total=min(int(total), TOTAL_HITS_CAP),
             page=request.page,
             size=request.size,
-            hits=[_hit(*row) for row in rows],
-            facets=facets_from_counts(domains, entities, languages),
+            hits=[_hit(records[rowid], score, marked.get(rowid)) for rowid, score in page],
+            facets=facets,
+            total_exact=total <= TOTAL_HITS_CAP,
         )
 
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
-        with self._lock:
-            rows = self._db.execute("SELECT id, record, embedding FROM documents").fetchall()
-        rows = [r for r in rows if r[0] != exclude_id and r[2]]  # not tagged: no embedding
-        if not rows:
-            return []
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         query = np.asarray(vector, dtype=np.float32)
-        similarity = matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query) + 1e-12)
-        best = np.argsort(-similarity)[:size]
-        return [_hit(rows[i][1], float(similarity[i]), None) for i in best]
+        with self._lock:
+            self._vectors.catch_up(self._db)
+            self._vectors.save(unsaved_over=_SAVE_VECTORS_AFTER)
+            candidates = self._vectors.search(query, size + 1)
+            rows = self._db.execute(
+                f"SELECT d.rowid, b.embedding FROM documents d JOIN bodies b ON b.rowid = d.rowid"
+                f" WHERE d.rowid IN ({_marks(candidates)}) AND d.id != ?",
+                [*candidates, exclude_id or ""],
+            ).fetchall()
+            if not rows:
+                return []
+            # exact cosine on the stored float32 vectors: the graph only chose the candidates
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            similarity = matrix @ query / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(query) + 1e-12)
+            best = [(rows[i][0], float(similarity[i])) for i in np.argsort(-similarity)[:size]]
+            records = self._records([rowid for rowid, _ in best])
+        return [_hit(records[rowid], score, None) for rowid, score in best]
+
+    def _records(self, rowids: list[int]) -> dict[int, dict[str, Any]]:
+        """rowid → stored record (without the embedding) of each of `rowids`."""
+        if not rowids:
+            return {}
+        rows = self._db.execute(f"SELECT d.rowid, {_RECORD_COLUMNS} {_RECORD_FROM} WHERE d.rowid IN ({_marks(rowids)})", rowids)
+        return {row[0]: _record(*row[1:]) for row in rows}
+
+    def _last_rowid(self) -> int:
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'documents'").fetchone()
+        return int(row[0]) if row else 0
 
     def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
         review = Review(reviewer, when)
-        record = review.to_record()
         try:
             with self._lock:
                 # one statement: of two analysts reviewing at once, exactly one gets the row
                 cursor = self._db.execute(
-                    "UPDATE documents SET reviewed_by = ?, reviewed_at = ?, record = json_set(record, '$.review', json(?))"
-                    " WHERE id = ? AND reviewed_at IS NULL",
-                    (reviewer, record["reviewed_at"], json.dumps(record), doc_id),
+                    "UPDATE documents SET reviewed_by = ?, reviewed_at = ? WHERE id = ? AND reviewed_at IS NULL",
+                    (reviewer, review.to_record()["reviewed_at"], doc_id),
                 )
                 if cursor.rowcount == 1:
                     return ReviewOutcome(review, newly_reviewed=True)
@@ -253,21 +347,31 @@ class EmbeddedIndex(DocumentIndex):
             return None
         return ReviewOutcome(Review(row[0], datetime.fromisoformat(row[1])), newly_reviewed=False)
 
-    def known_entity_keys(self, pairs: Iterable[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]:
-        pairs = set(pairs)
-        if not pairs:
-            return set()
-        found: set[tuple[str, str]] = set()
+    def known_entity_keys_many(self, pairs_by_document: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, set[tuple[str, str]]]:
+        wanted = {doc_id: set(pairs) for doc_id, pairs in pairs_by_document.items()}
+        every = sorted(set().union(*wanted.values()))
+        if not every:
+            return {doc_id: set() for doc_id in wanted}
+        spans: dict[tuple[str, str], tuple[int, int]] = {}
         with self._lock:
-            for label in {label for label, _ in pairs}:
-                keys = [key for l, key in pairs if l == label]
+            rowids = dict(self._db.execute(f"SELECT id, rowid FROM documents WHERE id IN ({_marks(wanted)})", list(wanted)))
+            # The lowest and highest report naming each key, two index seeks: a key is known to a
+            # report unless both are that report itself.
+            for start in range(0, len(every), _PAIRS_PER_QUERY):
+                part = every[start : start + _PAIRS_PER_QUERY]
                 rows = self._db.execute(
-                    "SELECT DISTINCT e.key FROM doc_entities e JOIN documents d ON d.rowid = e.doc_rowid"
-                    f" WHERE e.label = ? AND e.key IN ({', '.join('?' for _ in keys)}) AND d.id != ?",
-                    [label, *keys, exclude_id or ""],
+                    f"WITH wanted(label, key) AS (VALUES {', '.join('(?, ?)' for _ in part)})"
+                    " SELECT label, key,"
+                    " (SELECT MIN(doc_rowid) FROM doc_entities e WHERE e.label = w.label AND e.key = w.key),"
+                    " (SELECT MAX(doc_rowid) FROM doc_entities e WHERE e.label = w.label AND e.key = w.key)"
+                    " FROM wanted w",
+                    [value for pair in part for value in pair],
                 ).fetchall()
-                found |= {(label, row[0]) for row in rows}
-        return found
+                spans.update({(label, key): (low, high) for label, key, low, high in rows if low is not None})
+        return {
+            doc_id: {p for p in pairs if p in spans and spans[p] != (rowids.get(doc_id), rowids.get(doc_id))}
+            for doc_id, pairs in wanted.items()
+        }
 
     def health(self) -> BackendHealth:
         try:
@@ -278,11 +382,29 @@ class EmbeddedIndex(DocumentIndex):
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            try:
+                self._vectors.save()  # the next process loads the graph instead of building it
+            finally:
+                self._db.close()
 
 
-def _hit(stored: str, score: float | None, marked: str | None) -> SearchHit:
+# A stored record's parts: the small columns' review, the bodies' record, title and text.
+_RECORD_COLUMNS = "d.reviewed_by, d.reviewed_at, b.record, b.title, b.text, d.id"
+_RECORD_FROM = "FROM documents d JOIN bodies b ON b.rowid = d.rowid"
+
+
+def _record(reviewed_by: str | None, reviewed_at: str | None, stored: str, title: str, text: str, doc_id: str) -> dict[str, Any]:
     record = json.loads(stored)
+    record.update(id=doc_id, title=title, text=text)
+    record["review"] = {"reviewed_by": reviewed_by, "reviewed_at": reviewed_at} if reviewed_at else None
+    return record
+
+
+def _marks(values: Iterable[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _hit(record: dict[str, Any], score: float | None, marked: str | None) -> SearchHit:
     return hit_from_record(record, score, snippet(marked, record["text"]))
 
 

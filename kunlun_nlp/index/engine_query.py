@@ -7,15 +7,19 @@ becomes engine syntax.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kunlun_nlp.normalize import entity_key, normalize_entity
-from kunlun_nlp.search.request import FACET_ENTITY_LABELS, LANGUAGE_FACET_SIZE, SearchRequest
+from kunlun_nlp.search.request import FACET_ENTITY_LABELS, LANGUAGE_FACET_SIZE, TOTAL_HITS_CAP, SearchRequest
 from kunlun_nlp.search.results import MATCH_END, MATCH_START
 from kunlun_nlp.vocabulary import DOMAIN_LABELS
 
 HIT_FIELDS = ["id", "title", "text", "source", "published", "predicted", "priority", "grade", "review", "language", "not_tagged"]
 SNIPPET_CHARS = 180
+NAME_SEPARATOR = "\x1f"  # between an entity's key and its name in the flat entity_names fields
+# Name variants read per faceted label when showing the top keys by name (one per key is usual).
+_NAMES_READ = 1_000
 _TEXT_FIELDS = ["title^2", "text"]
 # The id breaks ties last, so that pages never overlap or skip a report.
 _BY_DATE = [{"published": {"order": "desc", "missing": "_last"}}, {"ingested_at": {"order": "desc"}}, {"id": "asc"}]
@@ -26,10 +30,11 @@ def build_search_body(request: SearchRequest) -> dict[str, Any]:
         "query": {"bool": {"must": _text_clauses(request) or [{"match_all": {}}], "filter": filter_clauses(request)}},
         "from": request.offset,
         "size": request.size,
-        "track_total_hits": True,
+        "track_total_hits": TOTAL_HITS_CAP,
         "source_includes": HIT_FIELDS,
-        "aggs": facet_aggregations(request.facet_size),
     }
+    if request.facets:
+        body["aggs"] = facet_aggregations(request.facet_size)
     if request.sort == "priority":
         body["sort"] = [{"priority.score": {"order": "desc", "missing": "_last"}}, *_BY_DATE]
     elif request.sort == "date" or request.query.is_empty:
@@ -77,8 +82,7 @@ def filter_clauses(request: SearchRequest) -> list[dict[str, Any]]:
         filters.append({"terms": {"domains": list(request.domains)}})
     for entity in request.entities:
         key = entity_key(normalize_entity(entity.label, entity.value))
-        both = [{"term": {"entities.label": entity.label}}, {"term": {"entities.key": key}}]
-        filters.append({"nested": {"path": "entities", "query": {"bool": {"filter": both}}}})
+        filters.append({"term": {f"entity_keys.{entity.label}": key}})
     if request.sources:
         filters.append({"terms": {"source": list(request.sources)}})
     if request.published_from or request.published_to:
@@ -113,42 +117,62 @@ def knn_cosine(score: float) -> float:
 
 
 def facet_aggregations(size: int) -> dict[str, Any]:
-    entity_aggs = {
-        label: {
-            "filter": {"term": {"entities.label": label}},
-            "aggs": {
-                "values": {
-                    "terms": {"field": "entities.key", "size": size, "order": [{"documents": "desc"}, {"_key": "asc"}]},
-                    "aggs": {
-                        "documents": {"reverse_nested": {}},  # count reports, not mentions
-                        "display": {"terms": {"field": "entities.normalized", "size": 1, "order": {"_key": "asc"}}},
-                    },
-                }
-            },
-        }
-        for label in FACET_ENTITY_LABELS
-    }
+    """Terms over flat keyword fields only (nested ones cost about 30 times the search)."""
+
+    def terms(field: str, size: int) -> dict[str, Any]:
+        return {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+
     return {
-        "domains": {"terms": {"field": "domains", "size": len(DOMAIN_LABELS), "order": [{"_count": "desc"}, {"_key": "asc"}]}},
-        "entities": {"nested": {"path": "entities"}, "aggs": entity_aggs},
-        "languages": {"terms": {"field": "language", "size": LANGUAGE_FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+        "domains": terms("domains", len(DOMAIN_LABELS)),
+        "languages": terms("language", LANGUAGE_FACET_SIZE),
+        **{f"entities_{label}": terms(f"entity_keys.{label}", size) for label in FACET_ENTITY_LABELS},
     }
 
 
 def facet_counts(
     aggregations: dict[str, Any],
 ) -> tuple[list[tuple[str, int]], dict[str, list[tuple[str, int]]], list[tuple[str, int]]]:
-    """(value, documents) pairs from the answer to facet_aggregations: domains, entities by label,
-    and languages (documents of no known language are not counted)."""
-    entities = {}
-    for label in FACET_ENTITY_LABELS:
-        buckets = aggregations["entities"][label]["values"]["buckets"]
-        entities[label] = [
-            (b["display"]["buckets"][0]["key"] if b["display"]["buckets"] else b["key"], b["documents"]["doc_count"])
-            for b in buckets
-        ]
+    """(value, documents) pairs from the answer to facet_aggregations: domains, entity keys by
+    label (display_names_body shows them by name), and languages (documents of no known language
+    are not counted)."""
+    entities = {
+        label: [(b["key"], b["doc_count"]) for b in aggregations[f"entities_{label}"]["buckets"]] for label in FACET_ENTITY_LABELS
+    }
     languages = [(b["key"], b["doc_count"]) for b in aggregations["languages"]["buckets"] if b["key"]]
     return [(b["key"], b["doc_count"]) for b in aggregations["domains"]["buckets"]], entities, languages
+
+
+def display_names_body(keys_by_label: dict[str, list[str]]) -> dict[str, Any]:
+    """A request for the names of entity keys: every stored "key<US>name" of them, in order."""
+    aggs = {
+        label: {
+            "terms": {
+                "field": f"entity_names.{label}",
+                "include": "(" + "|".join(_regex_literal(key) for key in keys) + ")" + _regex_literal(NAME_SEPARATOR) + ".*",
+                "size": _NAMES_READ,
+                "order": {"_key": "asc"},
+            }
+        }
+        for label, keys in keys_by_label.items()
+    }
+    query = {"bool": {"should": [{"terms": {f"entity_keys.{label}": keys}} for label, keys in keys_by_label.items()]}}
+    return {"size": 0, "query": query, "aggs": aggs}
+
+
+def display_names_from(aggregations: dict[str, Any], keys_by_label: dict[str, list[str]]) -> dict[tuple[str, str], str]:
+    """(label, key) → its first name in sort order, as the embedded index shows it (MIN)."""
+    names: dict[tuple[str, str], str] = {}
+    for label in keys_by_label:
+        for bucket in aggregations[label]["buckets"]:
+            key, _, name = bucket["key"].partition(NAME_SEPARATOR)
+            names.setdefault((label, key), name)
+    return names
+
+
+def _regex_literal(text: str) -> str:
+    """`text` matched literally by a Lucene regular expression: every character but a letter or
+    digit escaped (Lucene takes a backslash before any character as that character)."""
+    return re.sub(r"([^\w]|_)", r"\\\1", text)
 
 
 def marked_fragments(hit: dict[str, Any]) -> str | None:

@@ -6,7 +6,7 @@ from kunlun_nlp.pipeline.registry import SettinglessStage, stage
 from kunlun_nlp.pipeline.work import BuildContext, TagContext, WorkItem
 from kunlun_nlp.triage.cards import build_cards
 from kunlun_nlp.triage.priority import load_priority_scorer
-from kunlun_nlp.triage.triage import Prioritiser
+from kunlun_nlp.triage.triage import Prioritiser, Scored
 
 
 @stage("case_cards")
@@ -25,12 +25,10 @@ class PriorityStage:
         self.prioritiser = Prioritiser(load_priority_scorer(build.resolve(config)))
 
     def __call__(self, items: list[WorkItem], context: TagContext) -> None:
-        for item in items:
-            item.priority = self.prioritiser.priority(
-                item.document,
-                [d.label for d in item.prediction.predicted] if item.prediction else [],
-                item.entities,
-                item.cases,
-                index=context.index,
-                today=context.today,
-            )
+        reports = [
+            Scored(item.document, [d.label for d in item.prediction.predicted] if item.prediction else [], item.entities, item.cases)
+            for item in items
+        ]
+        # one novelty request for the batch (it was one per document)
+        for item, priority in zip(items, self.prioritiser.priorities(reports, index=context.index, today=context.today)):
+            item.priority = priority

@@ -14,7 +14,7 @@ from kunlun_nlp.search.request import EntityFilter, InvalidSearchRequest, Search
 SEARCH_PARAMS = frozenset(
     {
         "q", "domain", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size",
-        "reviewed", "reliability", "credibility", "language",
+        "reviewed", "reliability", "credibility", "language", "facets",
     }
 )
 # The triage queue is always the unreviewed reports, highest priority first.
@@ -60,6 +60,7 @@ def parse_search_params(params: Mapping[str, str | Sequence[str]], *, queue: boo
         page=_integer("page", last("page"), 1),
         size=_integer("size", last("size"), 10),
         facet_size=_integer("facet_size", last("facet_size"), 10),
+        facets=bool(_boolean("facets", last("facets"))),
     )
 
 

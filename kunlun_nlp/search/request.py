@@ -15,6 +15,9 @@ from kunlun_nlp.vocabulary import CREDIBILITY_GRADES, DOMAIN_LABELS, ENTITY_LABE
 
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # page * size may not reach past this (the engine's default window)
+# Matches are counted up to this many; past it the total says "at least" (SearchResult.total_exact).
+# An exact count of a broad match costs as much as the search itself on a large index.
+TOTAL_HITS_CAP = MAX_RESULT_WINDOW
 MAX_QUERY_CHARS = 1_000
 FACET_ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT")
 LANGUAGE_FACET_SIZE = 20  # a collection holds a handful of languages: all are shown
@@ -98,6 +101,7 @@ class SearchRequest:
     page: int = 1
     size: int = 10
     facet_size: int = 10
+    facets: bool = False  # counted only when asked: they cost more than the search itself
     query: QueryText = field(init=False)
 
     def __post_init__(self) -> None:

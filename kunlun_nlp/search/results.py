@@ -54,7 +54,8 @@ class SearchResult:
     page: int
     size: int
     hits: list[SearchHit]
-    facets: Facets
+    facets: Facets  # empty unless the request asked for them
+    total_exact: bool = True  # False: at least `total` match (request.TOTAL_HITS_CAP)
 
 
 def render_snippet(marked: str) -> str:

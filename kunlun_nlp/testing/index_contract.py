@@ -25,13 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import numpy as np
 import pytest
 
 from kunlun_nlp.document import Review, TaggedDocument
 from kunlun_nlp.index.base import EMBEDDING_DIMS, DocumentIndex, IndexWriteReport
 from kunlun_nlp.normalize import entity_key
-from kunlun_nlp.search.request import EntityFilter, SearchRequest
-from kunlun_nlp.search.results import SearchHit, SearchResult
+from kunlun_nlp.search.request import TOTAL_HITS_CAP, EntityFilter, SearchRequest
+from kunlun_nlp.search.results import Facets, FacetValue, SearchHit, SearchResult
 from kunlun_nlp.testing.synthetic import (
     ANCHOR_SEED,
     CLUSTER,
@@ -129,6 +130,17 @@ class CountContract(_Corpus):
         assert index.count() == 5
         index.put(corpus[3:])
         assert index.count() == len(corpus)
+
+    def test_total_is_counted_up_to_a_cap_and_says_so(self, index, corpus):
+        many = [synthetic_document(f"many-{i:05d}", f"Customs seized parcel {i}.", not_tagged="bulk") for i in range(TOTAL_HITS_CAP + 1)]
+        assert index.put([*corpus[:2], *many]).indexed == len(many) + 2
+        everything = index.search(SearchRequest(size=5))
+        assert (everything.total, everything.total_exact, len(everything.hits)) == (TOTAL_HITS_CAP, False, 5)
+        parcels = index.search(SearchRequest(text="customs parcel"))
+        assert (parcels.total, parcels.total_exact) == (TOTAL_HITS_CAP, False)
+        few = index.search(SearchRequest(text="parcel 17"))
+        assert (few.total, few.total_exact) == (1, True)
+        assert index.count() == len(many) + 2  # count() is exact
 
     def test_health_reports_backend_and_count(self, loaded, corpus):
         health = loaded.health()
@@ -250,18 +262,18 @@ class FilterContract(_Corpus):
 
 class FacetContract(_Corpus):
     def test_domain_facets_count_matching_documents(self, loaded, corpus):
-        everything = loaded.search(SearchRequest(size=1))
+        everything = loaded.search(SearchRequest(size=1, facets=True))
         assert everything.total == len(corpus)
         expected = Counter(label for t in corpus for label in _labels(t))
         assert {f.value: f.count for f in everything.facets.domains} == expected
         counts = [f.count for f in everything.facets.domains]
         assert counts == sorted(counts, reverse=True)
-        medicine = loaded.search(SearchRequest(domains=("MEDICINE",), size=1))
+        medicine = loaded.search(SearchRequest(domains=("MEDICINE",), size=1, facets=True))
         within = Counter(label for t in corpus if "MEDICINE" in _labels(t) for label in _labels(t))
         assert {f.value: f.count for f in medicine.facets.domains} == within
 
     def test_entity_facets_count_documents_not_mentions(self, loaded, corpus):
-        facets = loaded.search(SearchRequest(size=1, facet_size=10)).facets.entities
+        facets = loaded.search(SearchRequest(size=1, facet_size=10, facets=True)).facets.entities
         assert set(facets) == {"ORG", "LOC", "PRODUCT"}
         for label, values in facets.items():
             documents = Counter(e.normalized for t in corpus for e in {e.normalized: e for e in t.entities if e.label == label}.values())
@@ -271,13 +283,29 @@ class FacetContract(_Corpus):
         assert loaded.search(SearchRequest(entities=(EntityFilter("LOC", top_loc.value),))).total == top_loc.count
 
     def test_facets_follow_filters_and_facet_size(self, loaded, corpus):
-        result = loaded.search(SearchRequest(domains=("FOOD",), size=1, facet_size=2))
+        result = loaded.search(SearchRequest(domains=("FOOD",), size=1, facet_size=2, facets=True))
         food = [t for t in corpus if "FOOD" in _labels(t)]
         for label, values in result.facets.entities.items():
             documents = Counter(e.normalized for t in food for e in {e.normalized: e for e in t.entities if e.label == label}.values())
             assert len(values) == min(2, len(documents)), label
             assert all(documents[f.value] == f.count for f in values), label
             assert [f.count for f in values] == sorted(documents.values(), reverse=True)[: len(values)], label
+
+
+    def test_facets_only_when_asked(self, loaded, corpus):
+        plain = loaded.search(SearchRequest(text="counterfeit", size=ALL))
+        assert plain.facets == Facets() and plain.total > 0
+        asked = loaded.search(SearchRequest(text="counterfeit", size=ALL, facets=True))
+        assert asked.facets.domains and set(asked.facets.entities) == {"ORG", "LOC", "PRODUCT"}
+        assert ids(asked) == ids(plain) and asked.total == plain.total
+
+    def test_entity_facets_show_the_first_name_of_a_key(self, index, corpus):
+        """Names that differ only in case are one value, shown by the first of them in sort order."""
+        shouting = synthetic_document("loud", "HUAXIN TRADING shipped fake honey.", entities=[("ORG", "HUAXIN TRADING")])
+        shouting = replace(shouting, entities=[replace(e, normalized="HUAXIN TRADING") for e in shouting.entities])
+        index.put([by_id(corpus, "syn-00"), shouting])
+        (huaxin,) = [f for f in index.search(SearchRequest(facets=True)).facets.entities["ORG"] if f.value.casefold() == "huaxin trading"]
+        assert huaxin == FacetValue("HUAXIN TRADING", 2)  # before "Huaxin Trading", the name syn-00 gives it
 
 
 class NearestContract(_Corpus):
@@ -299,6 +327,27 @@ class NearestContract(_Corpus):
         assert ids(loaded.nearest(anchor, size=4, exclude_id=cluster[0])) == cluster[1:5]
         assert ids(loaded.nearest(anchor, size=2)) == cluster[:2]
         assert ids(loaded.nearest(anchor, size=1, exclude_id="no-such-document")) == cluster[:1]
+
+    def test_nearest_finds_the_true_neighbours_among_thousands(self, index):
+        """Backends may search an approximate index (HNSW): its answers must still be the true
+        nearest neighbours, each scored by its exact cosine."""
+        rng = np.random.default_rng(12)
+        centres = rng.standard_normal((40, EMBEDDING_DIMS))
+        vectors = centres[rng.integers(0, 40, 3_000)] + 0.5 * rng.standard_normal((3_000, EMBEDDING_DIMS))  # clustered, as text is
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        index.put([synthetic_document(f"vec-{i:04d}", f"Parcel {i}.", embedding=v.tolist()) for i, v in enumerate(vectors)])
+        found, expected = 0, 0
+        for q in range(20):
+            query = vectors[q * 97] + 0.3 * rng.standard_normal(EMBEDDING_DIMS) / np.sqrt(EMBEDDING_DIMS)
+            exact = vectors @ (query / np.linalg.norm(query))
+            truth = {f"vec-{i:04d}" for i in np.argsort(-exact)[:10]}
+            hits = index.nearest(query.tolist(), size=10)
+            assert len(hits) == 10 and [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+            for hit in hits:
+                assert hit.score == pytest.approx(float(exact[int(hit.id[4:])]), abs=2e-3)
+            found += len(truth & set(ids(hits)))
+            expected += len(truth)
+        assert found / expected >= 0.98
 
     def test_similar_documents_by_embedding(self, loaded, corpus):
         original = corpus[20]
@@ -391,6 +440,16 @@ class ReviewContract(_Corpus):
         assert index.known_entity_keys({unique, shared}, exclude_id=graded.id) == {shared}
         assert index.known_entity_keys(set()) == set()
 
+    def test_known_entity_keys_for_a_batch_equal_one_by_one(self, index, corpus):
+        index.put(corpus[1:8])
+        asked = {t.id: {(e.label, entity_key(e.normalized)) for e in t.entities} for t in corpus[:10]}  # 0, 8, 9 not stored
+        asked["nothing-named"] = set()
+        asked["unknown-firm"] = {("ORG", "no such firm"), ("PRODUCT", "insulin pens")}
+        batch = index.known_entity_keys_many(asked)
+        assert batch == {doc_id: index.known_entity_keys(pairs, exclude_id=doc_id) for doc_id, pairs in asked.items()}
+        assert batch["unknown-firm"] == {("PRODUCT", "insulin pens")} and batch["nothing-named"] == set()
+        assert any(batch[t.id] != asked[t.id] for t in corpus[1:8])  # a report's own entities are not "known" to it
+
 
 class LanguageContract(_Corpus):
     """Languages are stored and filtered; reports the models did not tag are stored for their words."""
@@ -409,7 +468,7 @@ class LanguageContract(_Corpus):
         assert set(ids(both)) == {t.id for t in corpus if "counterfeit" in _words(t) and t.document.language == "en"}
 
     def test_language_facet_counts_documents_of_known_language(self, loaded, corpus):
-        facet = loaded.search(SearchRequest(size=1)).facets.languages
+        facet = loaded.search(SearchRequest(size=1, facets=True)).facets.languages
         expected = Counter(t.document.language for t in corpus if t.document.language)
         assert {f.value: f.count for f in facet} == expected
         assert [f.count for f in facet] == sorted(expected.values(), reverse=True)

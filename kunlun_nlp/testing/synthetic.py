@@ -234,3 +234,37 @@ def synthetic_untagged() -> list[TaggedDocument]:
             not_tagged="language es is not supported by the models",
         ),
     ]
+
+
+def scaled_corpus(base: Sequence[TaggedDocument], count: int, *, seed: int = 7) -> list[TaggedDocument]:
+    """`count` variants of a few tagged reports, for measuring indexes at scale without re-tagging.
+
+    Each variant has its own id, a dozen words drawn from the base texts added to its text (the
+    word statistics stay real), every ORG and PRODUCT renamed into one of ~2,000 variants (facets
+    and novelty see many distinct firms), a date, grade and priority of its own, and its base's
+    embedding moved by noise (clusters around the bases, as real near-duplicates are)."""
+    rng = np.random.default_rng(seed)
+    vocabulary = sorted({w for t in base for w in t.document.text.split() if w.isalpha() and len(w) > 3})
+    out = []
+    for i in range(count):
+        origin = base[i % len(base)]
+        words = " ".join(vocabulary[j] for j in rng.integers(0, len(vocabulary), 12))
+        suffix = int(rng.integers(0, 2_000))
+        entities = [
+            replace(e, text=f"{e.text} {suffix}", normalized=f"{e.normalized} {suffix}") if e.label in ("ORG", "PRODUCT") else e
+            for e in origin.entities
+        ]
+        embedding = list(origin.embedding)
+        if embedding:
+            moved = np.asarray(embedding) + rng.standard_normal(len(embedding)) * (0.6 / math.sqrt(len(embedding)))
+            embedding = (moved / np.linalg.norm(moved)).tolist()
+        document = replace(
+            origin.document,
+            id=f"scale-{i:06d}",
+            text=f"{origin.document.text} {words}",
+            published=date(2023, 1, 1) + timedelta(days=int(rng.integers(0, 730))),
+            grade=_GRADES[int(rng.integers(0, len(_GRADES)))],
+        )
+        priority = replace(origin.priority, score=int(rng.integers(0, 101))) if origin.priority else None
+        out.append(replace(origin, document=document, entities=entities, embedding=embedding, priority=priority, review=None))
+    return out

@@ -3,6 +3,8 @@ index, several domains, and the source's grade."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -15,17 +17,43 @@ from kunlun_nlp.triage.priority import PriorityScorer
 from kunlun_nlp.triage.records import CaseCard, Priority
 
 
-
 class KnownEntities(Protocol):
     """What triage asks of the index: which firms and products it has already seen elsewhere.
     Every index backend answers it; so may anything else that knows."""
 
-    def known_entity_keys(self, pairs: set[tuple[str, str]], *, exclude_id: str | None = None) -> set[tuple[str, str]]: ...
+    def known_entity_keys_many(self, pairs_by_document: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, set[tuple[str, str]]]: ...
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What a report's priority is computed from."""
+
+    document: Document
+    domains: list[str]
+    entities: list[Entity]
+    cases: list[CaseCard]
 
 
 class Prioritiser:
     def __init__(self, scorer: PriorityScorer) -> None:
         self.scorer = scorer
+
+    def priorities(self, reports: Sequence[Scored], *, index: KnownEntities | None, today: date) -> list[Priority]:
+        """Priorities for a batch, its novelty judged against `index` in one request."""
+        named = [_firms_and_products(report.entities) for report in reports]
+        known: dict[str, set[tuple[str, str]]] | None = None
+        if index is not None:
+            asked = {report.document.id: set() for report in reports}
+            for report, (firms, products) in zip(reports, named):
+                asked[report.document.id] |= {("ORG", k) for k in firms} | {("PRODUCT", k) for k in products}
+            try:
+                known = index.known_entity_keys_many(asked)
+            except IndexUnavailableError:
+                known = None  # not judged, as without an index
+        return [
+            self._score(report, firms, products, None if known is None else known[report.document.id], today)
+            for report, (firms, products) in zip(reports, named)
+        ]
 
     def priority(
         self,
@@ -37,26 +65,35 @@ class Prioritiser:
         index: KnownEntities | None,
         today: date,
     ) -> Priority:
-        firms = {entity_key(e.normalized): e.normalized for e in entities if e.label == "ORG" and not AGENCY_PATTERN.search(e.text) and not MEDIA_PATTERN.search(e.text)}
-        products = {entity_key(e.normalized): e.normalized for e in entities if e.label == "PRODUCT"}
-        pairs = {("ORG", k) for k in firms} | {("PRODUCT", k) for k in products}
-        novelty_checked = index is not None
-        known: set[tuple[str, str]] = set()
-        if index is not None:
-            try:
-                known = index.known_entity_keys(pairs, exclude_id=document.id)
-            except IndexUnavailableError:
-                novelty_checked = False
-        new_firms = sorted(v for k, v in firms.items() if ("ORG", k) not in known) if novelty_checked else []
-        new_products = sorted(v for k, v in products.items() if ("PRODUCT", k) not in known) if novelty_checked else []
+        (priority,) = self.priorities([Scored(document, domains, entities, cases)], index=index, today=today)
+        return priority
+
+    def _score(
+        self, report: Scored, firms: dict[str, str], products: dict[str, str], known: set[tuple[str, str]] | None, today: date
+    ) -> Priority:
+        """`known`: the entities the index has seen in other reports; None when not judged."""
+        document = report.document
+        new_firms = sorted(v for k, v in firms.items() if ("ORG", k) not in known) if known is not None else []
+        new_products = sorted(v for k, v in products.items() if ("PRODUCT", k) not in known) if known is not None else []
         return self.scorer.score(
             text=document.text,
-            domains=domains,
-            entities=entities,
+            domains=report.domains,
+            entities=report.entities,
             published=document.published,
-            event_dates=[card.date for card in cases if card.date],
+            event_dates=[card.date for card in report.cases if card.date],
             today=today,
             grade=SourceGrade.parse(document.grade) if document.grade else SourceGrade("F", 6),
             new_firms=new_firms,
             new_products=new_products,
         )
+
+
+def _firms_and_products(entities: list[Entity]) -> tuple[dict[str, str], dict[str, str]]:
+    """key → name of the firms (agencies and media are not firms) and of the products named."""
+    firms = {
+        entity_key(e.normalized): e.normalized
+        for e in entities
+        if e.label == "ORG" and not AGENCY_PATTERN.search(e.text) and not MEDIA_PATTERN.search(e.text)
+    }
+    products = {entity_key(e.normalized): e.normalized for e in entities if e.label == "PRODUCT"}
+    return firms, products
