@@ -15,7 +15,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api.limits import RequestBodyLimit
 from api.routes import ROUTERS
 from kunlun_nlp.config import Settings
-from kunlun_nlp.errors import DocumentsRefusedError
+from kunlun_nlp.errors import QueueUnavailableError
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.search.request import InvalidSearchRequest
 from kunlun_nlp.service import KunlunService
@@ -50,19 +50,17 @@ def create_app(service: KunlunService | None = None) -> FastAPI:
     async def invalid_search(_: Request, exc: InvalidSearchRequest) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
 
-    @app.exception_handler(DocumentsRefusedError)
-    async def documents_refused(_: Request, exc: DocumentsRefusedError) -> JSONResponse:
-        # the refused documents are bad input; the others of the request were stored
-        return JSONResponse(status_code=422, content={"detail": str(exc), "refused": exc.refused, "stored": exc.stored})
-
     @app.exception_handler(IndexUnavailableError)
     async def index_unavailable(_: Request, exc: IndexUnavailableError) -> JSONResponse:
         # the cause names the engine's URL or the data path: the log keeps it, callers do not see it
         log.warning("index unavailable: %s", exc)
         backend = service.settings.backend
-        return JSONResponse(
-            status_code=503, content={"detail": f"index unavailable, nothing was stored: the {backend} index does not answer"}
-        )
+        return JSONResponse(status_code=503, content={"detail": f"index unavailable: the {backend} index does not answer"})
+
+    @app.exception_handler(QueueUnavailableError)
+    async def queue_unavailable(_: Request, exc: QueueUnavailableError) -> JSONResponse:
+        log.warning("queue unavailable: %s", exc)
+        return JSONResponse(status_code=503, content={"detail": "queue unavailable, nothing was accepted: try again later"})
 
     for router in ROUTERS:
         app.include_router(router)

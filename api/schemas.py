@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # The text, title and id limits are the readers' too (the CLI splits a longer file into parts).
 from kunlun_nlp.limits import ID_PATTERN, MAX_TEXT_CHARS, MAX_TITLE_CHARS
 
-MAX_BULK_DOCUMENTS = 100
+MAX_BULK_DOCUMENTS = 1_000  # queued, not tagged in the request: the body cap bounds the memory
 
 
 class DocumentIn(BaseModel):
@@ -97,11 +97,6 @@ class DocumentOut(TagOut):
     review: ReviewInfoOut | None = Field(description="Who reviewed it and when; null while it is on the triage queue.")
 
 
-class BulkIngestOut(BaseModel):
-    indexed: int
-    ids: list[str]
-
-
 class SearchHitOut(BaseModel):
     id: str
     title: str
@@ -148,6 +143,13 @@ class SemanticOut(BaseModel):
     hits: list[SearchHitOut]
 
 
+class QueueHealthOut(BaseModel):
+    backend: str = Field(description="sqlite (one machine) or redis (workers on many machines).")
+    reachable: bool
+    depth: int | None = Field(description="Batches waiting for a worker, retries included.")
+    workers: int | None = Field(description="Tagging worker processes that reported in the last 30 s.")
+
+
 class HealthOut(BaseModel):
     """No URL or path: those stay in the service's log and settings."""
 
@@ -155,6 +157,27 @@ class HealthOut(BaseModel):
     backend: str
     reachable: bool
     documents: int | None
+    queue: QueueHealthOut
+
+
+class JobAcceptedOut(BaseModel):
+    job: str
+    documents: int = Field(description="Documents durably queued: each will be stored or listed as failed.")
+    status_url: str
+    refused: dict[str, str] = Field({}, description="Uploaded files not read, with the reason (never queued).")
+
+
+class JobOut(BaseModel):
+    job: str
+    state: Literal["queued", "retrying", "done", "done with failures"]
+    documents: int
+    queued: int
+    done: int = Field(description="Stored in the index.")
+    failed: int
+    failures: dict[str, str] = Field(description="Document id → why it was not stored.")
+    rate: float | None = Field(description="Documents per second since the job was accepted.")
+    eta_seconds: float | None
+    not_tagged: list[dict[str, str]] = Field(description="Stored for their words only (a language the models do not read).")
 
 
 class ErrorOut(BaseModel):

@@ -1,7 +1,7 @@
-"""`kunlun-nlp ingest | tag | search | triage | serve | evaluate | train`.
+"""`kunlun-nlp ingest | watch | worker | tag | search | triage | serve | evaluate | train`.
 
 Exit codes: 0 success, 1 some inputs failed or are of no supported format (the rest went through),
-2 bad usage or input, 3 the index is unreachable.
+2 bad usage or input, 3 the index or the queue is unreachable, or the tagging workers keep dying.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -17,11 +19,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
-from kunlun_nlp.errors import DocumentsRefusedError
+from kunlun_nlp.errors import QueueUnavailableError, WorkersFailingError
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.limits import MAX_TEXT_CHARS
 from kunlun_nlp.not_tagged import NotTaggedReports
-from kunlun_nlp.readers import IGNORE_FILE, ReadFailure, Unsupported, document_from_record, read_file, scan_inputs
+from kunlun_nlp.readers import IGNORE_FILE, ReadFailure, Unsupported, document_from_record, scan_inputs
 from kunlun_nlp.search.parse import parse_search_params
 from kunlun_nlp.search.request import InvalidSearchRequest, SearchRequest
 
@@ -56,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IndexUnavailableError as exc:
         print(f"kunlun-nlp: index unavailable: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except (QueueUnavailableError, WorkersFailingError) as exc:
+        print(f"kunlun-nlp: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except BrokenPipeError:  # `kunlun-nlp search ... | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_OK
@@ -78,20 +83,22 @@ def run_ingest(args: argparse.Namespace) -> int:
     if not health.reachable:
         raise IndexUnavailableError(f"{health.backend} at {health.location}: {health.detail}")
     scan = scan_inputs(args.paths)  # counted first: the progress bar has a total, a rate and an ETA
-    with tqdm(
+    with _Workers(args, service) as workers, tqdm(
         total=len(scan.files), desc="ingest", unit="file", disable=args.quiet, file=sys.stderr
     ) as progress:
-        run = _IngestRun(service, progress)
+        run = _IngestRun(service, workers, progress)
         for problem in scan.problems:
             run.note(problem)
         for path in scan.files:
-            run.read(path)
-        run.flush()
+            run.add(path, again=args.again)
+        run.finish()
     run.print_report()
     print(
         f"ingested {run.indexed} document(s) into the {health.backend} index at {health.location}; "
         f"{len(run.failures)} failure(s); {service.index.count()} document(s) in the index"
     )
+    if run.intake.skipped:
+        print(f"unchanged since an earlier ingest, not read again: {run.intake.skipped} file(s) (--again reads them)")
     for line in run.not_tagged.summary_lines():  # the reports the models did not tag, by name
         print(line)
     print(
@@ -104,31 +111,65 @@ def run_ingest(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if run.failures or run.unsupported else EXIT_OK
 
 
-class _IngestRun:
-    """Reads files into batches of INGEST_BATCH, tags and indexes them, and keeps the tallies."""
+class _Workers:
+    """The tagging workers of a CLI run: a pool of processes (`--workers N`, default one per core),
+    or the batches run in this process (`--workers 0`)."""
 
-    def __init__(self, service: KunlunService, progress: tqdm) -> None:
+    def __init__(self, args: argparse.Namespace, service: KunlunService) -> None:
+        from kunlun_nlp.queue.workers import WorkerPool, ingest_batch
+
+        self.queue = service.queue
+        self.pool = None
+        if args.workers == 0:
+            self.queue.handler = lambda documents: ingest_batch(service, documents)
+        else:
+            self.pool = WorkerPool(self.queue, lambda: _service(args), workers=args.workers)
+
+    def __enter__(self) -> _Workers:
+        if self.pool is not None:
+            self.pool.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+
+    def turn(self) -> bool:
+        """Let the workers work a moment; False once Ctrl-C or SIGTERM stopped them."""
+        if self.pool is not None:
+            return self.pool.poll()
+        if not self.queue.run_one():
+            time.sleep(0.05)
+        return True
+
+
+class _IngestRun:
+    """Reads files into the intake queue while the workers tag and index; keeps the tallies."""
+
+    def __init__(self, service: KunlunService, workers: _Workers, progress: tqdm) -> None:
+        from kunlun_nlp.intake.files import FileIntake, FileLedger
+
         self.service = service
-        self.progress = progress  # a file counts as done once all its documents are indexed
-        self.batch: list[Document] = []
-        self.files_pending = 0
-        self.indexed = 0
+        self.workers = workers
+        self.progress = progress  # a file counts once all its documents are stored or failed
+        self.intake = FileIntake(
+            service.queue, FileLedger(service.settings.file_ledger_path),
+            on_split=lambda where, parts: self.splits.append((where, parts)), on_failure=self.note,
+        )
         self.failures: list[ReadFailure] = []
+        self.indexed = 0
         self.unsupported: list[Unsupported] = []  # files, and e-mail attachments, of no supported format
         self.splits: list[tuple[str, int]] = []  # (where, number of parts)
         self.not_tagged = NotTaggedReports()  # named in the summary
+        self.stopped = False
 
-    def read(self, path: Path) -> None:
-        for item in read_file(path, on_split=lambda where, parts: self.splits.append((where, parts))):
-            if isinstance(item, ReadFailure):
-                self.note(item)
-                continue
-            self.batch.append(item)
-            if len(self.batch) >= INGEST_BATCH:
-                self.flush()
-        self.files_pending += 1
-        if not self.batch:
-            self.flush()
+    def add(self, path: Path, *, again: bool) -> None:
+        if self.stopped:
+            return
+        skipped = self.intake.skipped
+        self.intake.add(path, again=again)
+        self.progress.update(self.intake.skipped - skipped)
+        self._settle()
 
     def note(self, problem: ReadFailure) -> None:
         if isinstance(problem, Unsupported):
@@ -137,16 +178,31 @@ class _IngestRun:
             self.failures.append(problem)
             self.progress.set_postfix(failed=len(self.failures), refresh=False)
 
-    def flush(self) -> None:
-        if self.batch:
-            try:
-                self.indexed += len(self.not_tagged.add(self.service.ingest(self.batch)))
-            except DocumentsRefusedError as refused:  # the others were stored; name the refused
-                self.indexed += len(refused.stored)
-                self.failures += [ReadFailure(doc_id, f"refused by the index: {why}") for doc_id, why in refused.refused.items()]
-            self.batch.clear()
-        self.progress.update(self.files_pending)
-        self.files_pending = 0
+    def finish(self) -> None:
+        """Queue what is left and wait for the workers to store it all (or for Ctrl-C)."""
+        self.intake.flush()
+        while self.intake.open_jobs and not self.stopped:
+            self.stopped = not self.workers.turn()
+            self._collect()
+        self._collect()
+        if self.intake.open_jobs:
+            waiting = sum(s.queued for s in (self.service.queue.status(j) for j in self.intake.open_jobs) if s)
+            print(f"kunlun-nlp: stopped; {waiting} document(s) stay queued: run the same ingest again to go on",
+                  file=sys.stderr)
+
+    def _settle(self) -> None:
+        self.stopped = not self.workers.turn()
+        self._collect()
+
+    def _collect(self) -> None:
+        from kunlun_nlp.not_tagged import NotTaggedReport
+
+        for stamps, status in self.intake.settle():
+            self.indexed += status.done
+            self.failures.extend(ReadFailure(doc_id, f"not stored: {why}") for doc_id, why in status.failures.items())
+            self.not_tagged.found.extend(NotTaggedReport(**report) for report in status.not_tagged)
+            self.progress.set_postfix(failed=len(self.failures), refresh=False)
+            self.progress.update(len(stamps))
 
     def print_report(self) -> None:
         """Every input not ingested whole, with the reason, after the progress bar (standard error)."""
@@ -156,6 +212,59 @@ class _IngestRun:
             print(f"unsupported: {item.path}: {item.reason}", file=sys.stderr)
         for failure in self.failures:
             print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """Tagging workers for the queue (KUNLUN_QUEUE_URL) and index the settings name, until stopped."""
+    from kunlun_nlp.queue.workers import WorkerPool
+
+    service = _service(args)
+    print(f"kunlun-nlp: tagging workers on the {service.queue.backend} queue, indexing into the "
+          f"{service.settings.backend} index; Ctrl-C stops them after their batches", file=sys.stderr)
+    WorkerPool(service.queue, lambda: _service(args), workers=args.workers).run()
+    return EXIT_OK
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """Ingest files as they arrive in a folder; what is done is remembered across restarts."""
+    from kunlun_nlp.readers import walk_inputs
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder")
+    service = _service(args)
+    with _Workers(args, service) as workers:
+        run = _IngestRun(service, workers, _NoProgress())
+        seen: dict[Path, tuple[int, int]] = {}  # a file is read once its size and time hold still
+        print(f"kunlun-nlp: watching {folder} every {args.interval:g} s; Ctrl-C stops", file=sys.stderr)
+        reported = 0
+        while not run.stopped:
+            for item in walk_inputs([folder]):
+                if not isinstance(item, Path):
+                    continue
+                stat = item.stat()
+                stamp = (stat.st_size, stat.st_mtime_ns)
+                if seen.get(item) == stamp or args.once:
+                    run.add(item, again=False)
+                seen[item] = stamp
+            run.intake.flush()
+            deadline = time.monotonic() + args.interval
+            while time.monotonic() < deadline and not run.stopped:
+                run._settle()
+            if run.indexed + len(run.failures) != reported:
+                reported = run.indexed + len(run.failures)
+                print(f"watch: {run.indexed} document(s) stored, {len(run.failures)} failed so far", file=sys.stderr)
+            if args.once and not run.intake.open_jobs:
+                break
+    run.print_report()
+    service.close()
+    return EXIT_PARTIAL if run.failures else EXIT_OK
+
+
+class _NoProgress:
+    def update(self, _n: int) -> None: ...
+
+    def set_postfix(self, **_kw) -> None: ...
 
 
 # -- tag -----------------------------------------------------------------------------------------
@@ -311,8 +420,27 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.host not in ("0.0.0.0", "::", *settings.allowed_hosts):  # the name it is served under is allowed
         settings = replace(settings, allowed_hosts=(*settings.allowed_hosts, args.host))
     app = create_app(KunlunService(settings))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    workers = _start_worker_process(args) if args.workers != 0 else None
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        if workers is not None:
+            workers.send_signal(signal.SIGINT)  # finish the running batches; the rest stays queued
+            workers.wait(timeout=120)
     return EXIT_OK
+
+
+def _start_worker_process(args: argparse.Namespace):
+    """`kunlun-nlp worker` beside the API, so documents it accepts get tagged with no other command."""
+    import subprocess
+
+    from kunlun_nlp.queue.lifetime import die_with_parent
+
+    command = [sys.executable, "-m", "kunlun_cli", "worker"]
+    for option in ("data_dir", "engine_url", "workers"):
+        if getattr(args, option) is not None:
+            command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    return subprocess.Popen(command, preexec_fn=die_with_parent)  # SIGTERM if the API dies: batches are sent again
 
 
 # -- evaluate and train ---------------------------------------------------------------------------
@@ -400,6 +528,12 @@ def _models_dir():
     return shipped_models_dir()
 
 
+def _workers(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of workers: {value!r}")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data folder of the embedded index (env KUNLUN_DATA_DIR; default ./kunlun-data)")
@@ -424,7 +558,21 @@ def _parser() -> argparse.ArgumentParser:
         "paths", nargs="+", metavar="PATH", help=".txt .md .html .jsonl .pdf .docx .eml files or folders"
     )
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--again", action="store_true", help="read files again even when an earlier ingest stored them unchanged")
+    ingest.add_argument("--workers", type=_workers, default=None, metavar="N",
+                        help="tagging worker processes (default: one per core; 0: tag in this process)")
     ingest.set_defaults(run=run_ingest)
+
+    worker = commands.add_parser("worker", parents=[common], help="run tagging workers for the queue (KUNLUN_QUEUE_URL)")
+    worker.add_argument("--workers", type=_workers, default=None, metavar="N", help="processes (default: one per core)")
+    worker.set_defaults(run=run_worker)
+
+    watch = commands.add_parser("watch", parents=[common], help="ingest files as they arrive in a folder")
+    watch.add_argument("folder", metavar="DIR")
+    watch.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between looks (default 2)")
+    watch.add_argument("--workers", type=_workers, default=None, metavar="N", help="processes (default: one per core; 0: this one)")
+    watch.add_argument("--once", action="store_true", help="ingest what is there now, wait for it, and stop")
+    watch.set_defaults(run=run_watch)
 
     tag = commands.add_parser("tag", parents=[common], help="tag JSONL documents (needs `text`) and print JSON lines")
     tag.add_argument("file", nargs="?", help="JSONL file; standard input when absent or -")
@@ -466,6 +614,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="serve the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=_workers, default=None, metavar="N",
+                       help="tagging worker processes started beside it (default: one per core; 0: none, they run elsewhere)")
     serve.set_defaults(run=run_serve)
 
     evaluate = commands.add_parser(

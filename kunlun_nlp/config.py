@@ -26,6 +26,11 @@ class Settings:
     # with 413 before it is buffered (api/limits.py). 50 MiB holds a bulk of 1,000 reports of
     # 50 KB, or 40 texts at the 200,000-character limit even as JSON \u escapes (6 bytes a character).
     max_request_bytes: int = 50 * 2**20
+    # The intake queue: redis://host:port/db for workers on many machines; None: a SQLite file in
+    # the data folder (KUNLUN_QUEUE_URL).
+    queue_url: str | None = None
+    # A batch whose worker went silent this long is sent again (KUNLUN_QUEUE_LEASE_SECONDS).
+    queue_lease_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -47,6 +52,8 @@ class Settings:
             allowed_hosts=tuple(h.strip() for h in os.environ.get("KUNLUN_ALLOWED_HOSTS", "").split(",") if h.strip())
             or cls.allowed_hosts,
             max_request_bytes=int(os.environ.get("KUNLUN_MAX_REQUEST_BYTES") or cls.max_request_bytes),
+            queue_url=os.environ.get("KUNLUN_QUEUE_URL") or None,
+            queue_lease_seconds=float(os.environ.get("KUNLUN_QUEUE_LEASE_SECONDS") or cls.queue_lease_seconds),
         )
 
     @property
@@ -56,6 +63,15 @@ class Settings:
     @property
     def embedded_index_path(self) -> Path:
         return self.data_dir / "index.sqlite3"
+
+    @property
+    def intake_queue_url(self) -> str:
+        return self.queue_url or f"sqlite://{(self.data_dir / 'queue.sqlite3').resolve()}"
+
+    @property
+    def file_ledger_path(self) -> Path:
+        """Which files `ingest` and `watch` queued and finished (kunlun_nlp.intake.files)."""
+        return self.data_dir / "intake-files.sqlite3"
 
     @property
     def profiles_path(self) -> Path:

@@ -17,3 +17,12 @@ class DocumentsRefusedError(ValueError):
             f"{len(refused)} document(s) refused by the index ({examples}); "
             f"{len(stored)} other(s) of the same request were stored"
         )
+
+
+class QueueUnavailableError(RuntimeError):
+    """The intake queue's storage (SQLite or Redis) cannot be reached: nothing was accepted."""
+
+
+class WorkersFailingError(RuntimeError):
+    """Tagging worker processes keep dying (a model that will not load, a crash in native code):
+    restarting them again would only spin. What was queued stays queued."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 MAX_TEXT_CHARS = 200_000  # about 60 pages
+# POST /tag answers in the request, one caller at a time on the API's pipeline: a longer text goes
+# through the queue, so it cannot hold every other caller's tagging for seconds.
+MAX_SYNC_TAG_CHARS = 20_000
 MAX_TITLE_CHARS = 1_000
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 ID_RE = re.compile(ID_PATTERN)

@@ -10,6 +10,7 @@ import threading
 from itertools import islice
 from datetime import date, datetime, timezone
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
@@ -21,6 +22,9 @@ from kunlun_nlp.intake.sources import SourceSettings
 from kunlun_nlp.models import find_model
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.search.results import SearchHit
+
+if TYPE_CHECKING:
+    from kunlun_nlp.queue import IntakeQueue
 
 
 class KunlunService:
@@ -39,6 +43,7 @@ class KunlunService:
         self._owns_index = index is None  # an index handed in is closed by whoever opened it
         self._open_lock = threading.Lock()  # the API's worker threads may race to open either
         self._profiles: SourceProfiles | None = None
+        self._queue: IntakeQueue | None = None
         self._pipeline_lock = threading.Lock()  # torch and spaCy models are not shared across threads
 
     @property
@@ -54,6 +59,28 @@ class KunlunService:
             if self._index is None:
                 self._index = open_index(self.settings)
             return self._index
+
+    @property
+    def queue(self) -> IntakeQueue:
+        """The intake queue (SQLite in the data folder, or Redis): what ingest is accepted into."""
+        from kunlun_nlp.queue import IntakeQueue  # huey and redis: only where intake happens
+
+        with self._open_lock:
+            if self._queue is None:
+                self._queue = IntakeQueue(self.settings.intake_queue_url, lease_seconds=self.settings.queue_lease_seconds)
+            return self._queue
+
+    def submit(self, documents: list[Document]) -> str:
+        """Accept documents for tagging and indexing by the workers; the job id once durably queued."""
+        return self.queue.submit(documents)
+
+    def work_here(self, job: str, *, timeout: float | None = None) -> None:
+        """Run the queue's batches in this process until `job` is finished (no worker pool)."""
+        from kunlun_nlp.queue.workers import ingest_batch
+
+        queue = self.queue
+        queue.handler = lambda documents: ingest_batch(self, documents)
+        queue.work_here(until=lambda: queue.status(job).finished, timeout=timeout)
 
     @property
     def sources(self) -> SourceSettings:
@@ -111,6 +138,8 @@ class KunlunService:
         return self.index.nearest(vector, size=size)
 
     def close(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
         if self._profiles is not None:
             self._profiles.close()
         if self._owns_index and self._index is not None:

@@ -13,7 +13,10 @@ from api.app import create_app
 from api.schemas import MAX_BULK_DOCUMENTS, MAX_TEXT_CHARS
 from kunlun_nlp.config import Settings
 from kunlun_nlp.index.engine import SearchEngineIndex
+from kunlun_nlp.queue.workers import ingest_batch
 from kunlun_nlp.service import KunlunService
+
+SAMPLE_FILES = Path(__file__).resolve().parents[1] / "corpora" / "sample" / "files"
 
 
 def _client(pipeline, index) -> TestClient:
@@ -29,25 +32,36 @@ def client(request, pipeline):
         yield test_client
 
 
+def ingest(client: TestClient, path: str, body: dict) -> dict:
+    """POST to an ingest route: 202 with a job; the queue's batches then run here (as a worker
+    would), and the job's final status is returned."""
+    accepted = client.post(path, json=body)
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()
+    client.app.state.service.work_here(job["job"], timeout=300)
+    status = client.get(job["status_url"])
+    assert status.status_code == 200
+    return status.json()
+
+
 @pytest.fixture
 def seed_payload(seed_document) -> dict:
     return {"text": seed_document.text, "title": seed_document.title, "source": "seed", "published": "2024-04-01"}
 
 
 def test_ingest_search_get_similar(client, seed_payload, sample_documents):
-    created = client.post("/documents", json=seed_payload)
-    assert created.status_code == 201, created.text
-    body = created.json()
+    created = ingest(client, "/documents", seed_payload)
+    assert created == {**created, "state": "done", "documents": 1, "done": 1, "queued": 0, "failed": 0, "eta_seconds": 0.0}
+    body = client.get(f"/documents/{seed_document_id(seed_payload)}").json()
     assert set(body["domain_scores"]) == {"FOOD", "MEDICINE", "ENVIRONMENT", "INTELLECTUAL_PROPERTY"}
     assert [d["score"] for d in body["domains"]] == sorted((d["score"] for d in body["domains"]), reverse=True)
     assert any(e["label"] == "ORG" and e["normalized"] == "Ministry of Public Security" for e in body["entities"])
     seed_id = body["id"]
 
-    bulk = client.post(
-        "/documents/bulk",
-        json={"documents": [{"text": d.text, "title": d.title, "id": d.id} for d in sample_documents[:6]]},
+    bulk = ingest(
+        client, "/documents/bulk", {"documents": [{"text": d.text, "title": d.title, "id": d.id} for d in sample_documents[:6]]}
     )
-    assert bulk.status_code == 201 and bulk.json()["indexed"] == 6
+    assert bulk["done"] == 6 and bulk["rate"] > 0
 
     for words in ("food safety", "intellectual property"):
         found = client.get("/search", params={"q": words}).json()
@@ -75,13 +89,46 @@ def test_ingest_search_get_similar(client, seed_payload, sample_documents):
 
     health = client.get("/health").json()
     assert health["reachable"] and health["documents"] == 7
+    assert health["queue"] == {"backend": "sqlite", "reachable": True, "depth": 0, "workers": 0}
+
+
+def seed_document_id(payload: dict) -> str:
+    from kunlun_nlp.document import content_id
+
+    return content_id(payload["text"])
 
 
 def test_same_document_twice_is_stored_once(client, seed_payload):
-    first = client.post("/documents", json=seed_payload).json()["id"]
-    second = client.post("/documents", json=seed_payload).json()["id"]
-    assert first == second
+    assert ingest(client, "/documents", seed_payload)["done"] == 1
+    assert ingest(client, "/documents", seed_payload)["done"] == 1
     assert client.get("/health").json()["documents"] == 1
+
+
+def test_uploaded_files_are_read_as_ingest_reads_them(client):
+    files = [
+        ("files", ("lagos_pangolin_scales.md", (SAMPLE_FILES / "lagos_pangolin_scales.md").read_bytes())),
+        ("files", ("notes.xyz", b"no reader for this")),
+    ]
+    accepted = client.post("/documents/files", files=files)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["documents"] == 1 and list(accepted.json()["refused"]) == ["notes.xyz"]
+    client.app.state.service.work_here(accepted.json()["job"], timeout=300)
+    assert client.get("/search", params={"q": "pangolin"}).json()["total"] == 1
+    nothing = client.post("/documents/files", files=[("files", ("notes.xyz", b"no reader"))])
+    assert nothing.status_code == 422 and "notes.xyz" in nothing.json()["detail"]
+
+
+def test_unknown_job_is_404(client):
+    assert client.get("/jobs/12345").status_code == 404
+
+
+def test_tag_answers_short_texts_and_sends_long_ones_to_the_queue(client):
+    from kunlun_nlp.limits import MAX_SYNC_TAG_CHARS
+
+    long_text = "Customs seized fake pens. " * (MAX_SYNC_TAG_CHARS // 26 + 1)
+    response = client.post("/tag", json={"text": long_text})
+    assert response.status_code == 413 and "POST /documents" in response.json()["detail"]
+    assert client.post("/documents", json={"text": long_text}).status_code == 202
 
 
 def test_tag_does_not_index(client, seed_payload):
@@ -155,14 +202,18 @@ def test_openapi_docs_are_served(client):
     assert {"/documents", "/documents/bulk", "/tag", "/search", "/health", "/documents/{doc_id}/similar"} <= set(paths)
 
 
-def test_unreachable_engine_answers_503_and_acknowledges_nothing(pipeline, seed_payload):
+def test_unreachable_engine_queues_documents_to_retry_and_answers_503_elsewhere(pipeline, seed_payload):
     dead = SearchEngineIndex("http://127.0.0.1:9", timeout=2)  # nothing listens on the discard port
     with _client(pipeline, dead) as client:
         response = client.post("/documents", json=seed_payload)
-        assert response.status_code == 503
-        assert "index unavailable" in response.json()["detail"]
+        assert response.status_code == 202  # durably queued: the workers retry until the index is back
+        service = client.app.state.service
+        service.queue.handler = lambda batch: ingest_batch(service, batch)
+        assert service.queue.run_one()  # a worker's first try fails and schedules a retry
+        job = client.get(response.json()["status_url"]).json()
+        assert job == {**job, "state": "retrying", "queued": 1, "done": 0}
         bulk = client.post("/documents/bulk", json={"documents": [seed_payload]})
-        assert bulk.status_code == 503
+        assert bulk.status_code == 202
         health = client.get("/health").json()
         assert health == {**health, "backend": "engine", "reachable": False, "status": "unavailable"}
         search = client.get("/search", params={"q": "food"})
@@ -175,7 +226,7 @@ def test_unreachable_engine_answers_503_and_acknowledges_nothing(pipeline, seed_
 def test_triage_queue_and_review_over_http(client, sample_documents):
     payloads = [{"text": d.text, "title": d.title, "id": d.id} for d in sample_documents[:5]]
     payloads[0] |= {"source_reliability": "A", "information_credibility": 2}
-    assert client.post("/documents/bulk", json={"documents": payloads}).status_code == 201
+    assert ingest(client, "/documents/bulk", {"documents": payloads})["done"] == 5
     stored = client.get(f"/documents/{payloads[0]['id']}").json()
     assert stored["grade"] == "A2" and stored["review"] is None
     assert 0 <= stored["priority"]["score"] <= 100 and stored["priority"]["reasons"]
@@ -240,8 +291,7 @@ def test_one_refused_document_is_a_4xx_naming_it_and_its_neighbours_are_stored(e
         {"id": "fine-2", "text": "Inspectors found melamine in milk powder."},
     ]}
     with _client(pipeline, engine_index) as client:
-        response = client.post("/documents/bulk", json=batch)
-        assert response.status_code == 422, response.text
-        body = response.json()
-        assert list(body["refused"]) == ["huge-token"] and sorted(body["stored"]) == ["fine-1", "fine-2"]
+        job = ingest(client, "/documents/bulk", batch)
+        assert job == {**job, "state": "done with failures", "done": 2, "failed": 1}
+        assert list(job["failures"]) == ["huge-token"] and "immense term" in job["failures"]["huge-token"]
         assert client.get("/documents/fine-1").status_code == 200 and client.get("/documents/huge-token").status_code == 404

@@ -124,13 +124,15 @@ def test_triage_lists_the_queue_and_reviews(ingested):
     assert "39 report(s) waiting for review" in text.stdout and top not in text.stdout
 
 
-def test_ingest_again_does_not_grow_the_index(ingested):
+def test_ingest_again_skips_unchanged_files_and_again_does_not_grow_the_index(ingested):
     result = run_cli(["ingest", "-q", *SAMPLE_INPUTS], ingested["data_dir"])
     assert result.returncode == 0, result.stderr
-    indexed, failures, in_index = parse_summary(result.stdout)
-    assert indexed == 40
-    assert failures == 0
-    assert in_index == 40
+    assert parse_summary(result.stdout) == (0, 0, 40)  # every file was stored before, unchanged
+    assert re.search(r"not read again: (\d+) file\(s\)", result.stdout).group(1) == str(1 + len(list((SAMPLE / "files").iterdir())))
+
+    again = run_cli(["ingest", "-q", "--again", "--workers", "0", *SAMPLE_INPUTS], ingested["data_dir"])
+    assert again.returncode == 0, again.stderr
+    assert parse_summary(again.stdout) == (40, 0, 40)  # read and stored again, under the same ids
 
 
 COUNTS = re.compile(
@@ -259,7 +261,7 @@ def ingest_in_process(monkeypatch, capsys, data_dir: Path, args: list[str]):
     monkeypatch.setattr(
         cli, "_service", lambda _args: KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline)
     )
-    code = cli.main(["ingest", *args])
+    code = cli.main(["ingest", "--workers", "0", *args])  # in this process: the stub pipeline sees every document
     captured = capsys.readouterr()
     return code, captured.out, captured.err, pipeline.seen
 

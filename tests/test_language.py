@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kunlun_nlp.config import Settings
-from kunlun_nlp.document import Document, TaggedDocument
+from kunlun_nlp.document import Document, TaggedDocument, content_id
 from kunlun_nlp.index.embedded import EmbeddedIndex
 from kunlun_nlp.index.engine_query import build_search_body
 from kunlun_nlp.models import find_model, shipped_models_dir
@@ -260,12 +260,17 @@ def client(pipeline, embedded_index):
 
 
 def test_api_detects_stores_and_filters_languages(client):
-    created = client.post("/documents", json={"text": CHINESE, "title": CHINESE_TITLE})
-    assert created.status_code == 201, created.text
-    body = created.json()
+    from tests.test_api import ingest
+
+    job = ingest(client, "/documents", {"text": CHINESE, "title": CHINESE_TITLE})
+    assert job["not_tagged"] == [
+        {"id": content_id(CHINESE), "title": CHINESE_TITLE, "source": "", "reason": "language zh is not supported by the models"}
+    ]
+    body = client.get(f"/documents/{content_id(CHINESE)}").json()
     assert body["language"] == "zh" and body["not_tagged"] == "language zh is not supported by the models"
     assert body["domains"] == [] and body["entities"] == [] and body["priority"] is None
-    said = client.post("/documents", json={"text": SPANISH, "title": SPANISH_TITLE, "language": "en"}).json()
+    ingest(client, "/documents", {"text": SPANISH, "title": SPANISH_TITLE, "language": "en"})
+    said = client.get(f"/documents/{content_id(SPANISH)}").json()
     assert said["language"] == "en" and said["not_tagged"] is None  # the caller's language is kept
 
     tagged = client.post("/tag", json={"text": SPANISH, "title": SPANISH_TITLE}).json()

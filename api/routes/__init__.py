@@ -1,5 +1,5 @@
 """The API's routes, one router per area."""
 
-from api.routes import documents, search, service, tagging, triage
+from api.routes import documents, jobs, search, service, tagging, triage
 
-ROUTERS = (service.router, tagging.router, documents.router, search.router, triage.router)
+ROUTERS = (service.router, tagging.router, documents.router, jobs.router, search.router, triage.router)

@@ -1,24 +1,45 @@
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 
 from api.convert import document_out, to_document
 from api.dependencies import Service
-from api.routes.errors import INVALID_OR_UNAVAILABLE, NOT_FOUND
-from api.schemas import BulkIngestOut, BulkIn, DocumentIn, DocumentOut
+from api.routes.errors import NOT_FOUND, QUEUED_OR_UNAVAILABLE
+from api.schemas import BulkIn, DocumentIn, DocumentOut, JobAcceptedOut
+from kunlun_nlp.readers import Blob, ReadFailure, read_blob
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
-@router.post("", response_model=DocumentOut, status_code=201, responses=INVALID_OR_UNAVAILABLE)
-def ingest(document: DocumentIn, service: Service) -> DocumentOut:
-    """Tag and index one document."""
-    return document_out(service.ingest([to_document(document)])[0])
+@router.post("", response_model=JobAcceptedOut, status_code=202, responses=QUEUED_OR_UNAVAILABLE)
+def ingest(document: DocumentIn, service: Service, request: Request) -> JobAcceptedOut:
+    """Queue one document for tagging and indexing; follow it at `status_url`."""
+    return _accepted(service.submit([to_document(document)]), 1, request)
 
 
-@router.post("/bulk", response_model=BulkIngestOut, status_code=201, responses=INVALID_OR_UNAVAILABLE)
-def ingest_bulk(batch: BulkIn, service: Service) -> BulkIngestOut:
-    tagged = service.ingest([to_document(d) for d in batch.documents])
-    ids = list(dict.fromkeys(t.id for t in tagged))
-    return BulkIngestOut(indexed=len(ids), ids=ids)
+@router.post("/bulk", response_model=JobAcceptedOut, status_code=202, responses=QUEUED_OR_UNAVAILABLE)
+def ingest_bulk(batch: BulkIn, service: Service, request: Request) -> JobAcceptedOut:
+    documents = [to_document(d) for d in batch.documents]
+    return _accepted(service.submit(documents), len(documents), request)
+
+
+@router.post("/files", response_model=JobAcceptedOut, status_code=202, responses=QUEUED_OR_UNAVAILABLE)
+def ingest_files(files: Annotated[list[UploadFile], File(description="Report files: .txt .md .html .jsonl .pdf .docx .eml")],
+                 service: Service, request: Request) -> JobAcceptedOut:
+    """Read uploaded files as `kunlun-nlp ingest` reads them, and queue their documents. Files that
+    cannot be read are named in `refused`; with none readable, nothing is queued (422)."""
+    documents, refused = [], {}
+    for upload in files:
+        name = upload.filename or "upload"
+        for item in read_blob(Blob.from_bytes(name, name, upload.file.read())):
+            if isinstance(item, ReadFailure):
+                refused[item.path] = item.reason
+            else:
+                documents.append(item)
+    if not documents:
+        reasons = "; ".join(f"{where}: {why}" for where, why in refused.items())
+        raise HTTPException(422, f"no document could be read from the files ({reasons})")
+    return _accepted(service.submit(documents), len(documents), request, refused)
 
 
 @router.get("/{doc_id}", response_model=DocumentOut, responses=NOT_FOUND)
@@ -27,3 +48,7 @@ def get_document(doc_id: str, service: Service) -> DocumentOut:
     if tagged is None:
         raise HTTPException(404, f"no document with id {doc_id!r}")
     return document_out(tagged)
+
+
+def _accepted(job: str, documents: int, request: Request, refused: dict[str, str] | None = None) -> JobAcceptedOut:
+    return JobAcceptedOut(job=job, documents=documents, status_url=str(request.url_for("job_status", job_id=job).path), refused=refused or {})

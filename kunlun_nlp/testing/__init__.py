@@ -1,4 +1,4 @@
-"""What a new index backend needs to prove itself: the index contract and synthetic documents.
+"""What a new index or queue backend needs to prove itself: the contracts and synthetic documents.
 
 Needs pytest (the `test` extra): `from kunlun_nlp.testing import IndexContract`.
 """
@@ -6,7 +6,7 @@ Needs pytest (the `test` extra): `from kunlun_nlp.testing import IndexContract`.
 import pytest
 
 # Plain asserts in the contract get pytest's detailed failure messages, as in a test module.
-pytest.register_assert_rewrite("kunlun_nlp.testing.index_contract")
+pytest.register_assert_rewrite("kunlun_nlp.testing.index_contract", "kunlun_nlp.testing.queue_contract")
 
 from kunlun_nlp.testing.index_contract import (  # noqa: E402 - after the rewrite hook
     CountContract,
@@ -18,6 +18,7 @@ from kunlun_nlp.testing.index_contract import (  # noqa: E402 - after the rewrit
     ReviewContract,
     WriteContract,
 )
+from kunlun_nlp.testing.queue_contract import QueueContract  # noqa: E402
 from kunlun_nlp.testing.synthetic import synthetic_corpus, synthetic_document, synthetic_untagged  # noqa: E402
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "IndexContract",
     "LanguageContract",
     "NearestContract",
+    "QueueContract",
     "ReviewContract",
     "WriteContract",
     "synthetic_corpus",
