@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.schemas import DocumentIn, DocumentOut, ReviewInfoOut
+from api.schemas import DocumentIn, DocumentOut, PriorVersionOut, ReviewInfoOut
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.records import tag_summary
 
@@ -39,4 +39,9 @@ def document_out(tagged: TaggedDocument) -> DocumentOut:
         model=tagged.model,
         grade=doc.grade,
         review=ReviewInfoOut(reviewed_by=review.reviewed_by, reviewed_at=review.reviewed_at) if review else None,
+        history=[
+            PriorVersionOut(title=v.title, text=v.text, reviewed_by=v.review.reviewed_by, reviewed_at=v.review.reviewed_at,
+                            replaced_at=v.replaced_at)
+            for v in tagged.history
+        ],
     )

@@ -85,6 +85,12 @@ class ReviewInfoOut(BaseModel):
     reviewed_at: datetime
 
 
+class PriorVersionOut(ReviewInfoOut):
+    title: str
+    text: str
+    replaced_at: datetime
+
+
 class DocumentOut(TagOut):
     title: str
     text: str
@@ -95,6 +101,10 @@ class DocumentOut(TagOut):
     model: str = Field(description="The model version that tagged it.")
     grade: str | None = Field(description="Source reliability and information credibility, e.g. B2.")
     review: ReviewInfoOut | None = Field(description="Who reviewed it and when; null while it is on the triage queue.")
+    history: list[PriorVersionOut] = Field(
+        [], description="Earlier reviewed texts of this report, oldest first, each with its review: a re-ingest that "
+        "changed the text put the report back on the queue."
+    )
 
 
 class SearchHitOut(BaseModel):

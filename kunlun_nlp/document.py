@@ -104,6 +104,24 @@ class Review:
 
 
 @dataclass(frozen=True)
+class PriorVersion:
+    """A reviewed report's text as it was when reviewed, kept when a re-ingest changed the text:
+    the review belongs to these words, not to the new ones."""
+
+    title: str
+    text: str
+    review: Review
+    replaced_at: datetime
+
+    def to_record(self) -> dict[str, str]:
+        return {"title": self.title, "text": self.text, **self.review.to_record(), "replaced_at": self.replaced_at.isoformat()}
+
+    @classmethod
+    def from_record(cls, record: dict) -> PriorVersion:
+        return cls(record["title"], record["text"], Review.from_record(record), datetime.fromisoformat(record["replaced_at"]))
+
+
+@dataclass(frozen=True)
 class TaggedDocument:
     document: Document
     domain_scores: list[DomainScore]  # every domain, in the order of Domain
@@ -120,6 +138,7 @@ class TaggedDocument:
     # Character spans of the text that are the site's furniture (menus, contact and hotline
     # blocks, share bars): stored with the text, never a source of entities, evidence or titles.
     furniture: list[tuple[int, int]] = field(default_factory=list)
+    history: list[PriorVersion] = field(default_factory=list)  # earlier reviewed texts, oldest first
 
     @property
     def id(self) -> str:

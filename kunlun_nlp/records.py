@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from kunlun_nlp.document import Document, DomainScore, Entity, Review, TaggedDocument
+from kunlun_nlp.document import Document, DomainScore, Entity, PriorVersion, Review, TaggedDocument
 from kunlun_nlp.normalize import entity_key
 from kunlun_nlp.triage.records import CaseCard, Priority
 
@@ -35,6 +35,7 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
         "not_tagged": tagged.not_tagged,
         "furniture": [[start, end] for start, end in tagged.furniture],
         "published_via": doc.published_via,
+        "history": [version.to_record() for version in tagged.history],
     }
 
 
@@ -67,6 +68,7 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         review=Review.from_record(record.get("review")),
         not_tagged=record.get("not_tagged"),
         furniture=[(int(start), int(end)) for start, end in record.get("furniture") or []],
+        history=[PriorVersion.from_record(version) for version in record.get("history") or []],
     )
 
 

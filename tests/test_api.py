@@ -104,6 +104,20 @@ def test_same_document_twice_is_stored_once(client, seed_payload):
     assert client.get("/health").json()["documents"] == 1
 
 
+def test_a_reviewed_report_whose_text_changes_keeps_its_reviewed_version(client):
+    first = {"id": "case-17", "title": "Raid", "text": "Police seized 40 fake insulin pens in Lagos."}
+    ingest(client, "/documents", first)
+    assert client.post("/documents/case-17/review", json={"reviewer": "ana"}).status_code == 200
+    ingest(client, "/documents", first)  # the same text again: still reviewed
+    assert client.get("/documents/case-17").json()["review"]["reviewed_by"] == "ana"
+
+    ingest(client, "/documents", {**first, "text": first["text"] + " Two suspects were charged."})
+    stored = client.get("/documents/case-17").json()
+    assert stored["review"] is None and stored["text"].endswith("charged.")  # no stale "reviewed by" on new words
+    assert [(v["reviewed_by"], v["text"]) for v in stored["history"]] == [("ana", first["text"])]
+    assert "case-17" in [h["id"] for h in client.get("/triage").json()["hits"]]
+
+
 def test_uploaded_files_are_read_as_ingest_reads_them(client):
     files = [
         ("files", ("lagos_pangolin_scales.md", (SAMPLE_FILES / "lagos_pangolin_scales.md").read_bytes())),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kunlun_nlp.document import Review, TaggedDocument
+from kunlun_nlp.document import Review, TaggedDocument, content_id
 from kunlun_nlp.errors import IndexUnavailableError  # noqa: F401 - re-exported: backends raise it
 from kunlun_nlp.search.request import SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult
@@ -83,6 +83,23 @@ def _keywords(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     yield "review.reviewed_by", str((record.get("review") or {}).get("reviewed_by") or "")
 
 
+def carried_over(record: dict[str, Any], stored: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """The record to write over `stored` (the same id's stored record: its review, title, text and
+    history; None when the id is new). A review stays with the words it was given to: the same
+    text re-ingested keeps it (the report stays off the triage queue); a changed text goes back on
+    the queue, and the reviewed version is kept in `history` with its review, never shown as
+    reviewed. A review given in `record` itself is kept as given."""
+    if stored is None:
+        return record
+    history = list(record.get("history") or stored.get("history") or [])
+    review = stored.get("review")
+    if review and not record.get("review"):
+        if content_id(stored["text"]) == content_id(record["text"]):  # the same words, re-wrapped at most
+            return {**record, "review": review, "history": history}
+        history.append({"title": stored.get("title") or "", "text": stored["text"], **review, "replaced_at": now.isoformat()})
+    return {**record, "history": history}
+
+
 class DocumentIndex(ABC):
     backend: str
 
@@ -92,7 +109,9 @@ class DocumentIndex(ABC):
 
         A document given twice is stored once (the last copy) and counted once. One the backend
         refuses (refusal_reason) lands in `failed` with the reason; the others are stored. A stored
-        review is kept when the new copy has none, even against a concurrent mark_reviewed."""
+        review is kept when the new copy has the same text and no review of its own, even against a
+        concurrent mark_reviewed; when the text changed, the reviewed version goes to the history
+        (carried_over)."""
 
     @abstractmethod
     def get(self, doc_id: str) -> TaggedDocument | None: ...

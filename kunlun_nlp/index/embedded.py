@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from kunlun_nlp.index.base import (
     IndexUnavailableError,
     IndexWriteReport,
     ReviewOutcome,
+    carried_over,
     refusal_reason,
 )
 from kunlun_nlp.index.embedded_facets import FacetCounts
@@ -200,8 +201,9 @@ class EmbeddedIndex(DocumentIndex):
                 # read in _put_one cannot change before the write.
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
+                    now = datetime.now(timezone.utc)
                     for record in records.values():
-                        self._put_one(record)
+                        self._put_one(record, now)
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
@@ -210,16 +212,14 @@ class EmbeddedIndex(DocumentIndex):
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         return IndexWriteReport(indexed=len(records), failed=failed)
 
-    def _put_one(self, record: dict[str, Any]) -> None:
+    def _put_one(self, record: dict[str, Any], now: datetime) -> None:
         embedding = np.asarray(record.pop("embedding"), dtype=np.float32).tobytes()
-        review = record.pop("review") or {}
-        previous = self._db.execute("SELECT rowid, reviewed_by, reviewed_at FROM documents WHERE id = ?", (record["id"],)).fetchone()
+        previous = self._db.execute(f"SELECT d.rowid, {_RECORD_COLUMNS} {_RECORD_FROM} WHERE d.id = ?", (record["id"],)).fetchone()
         if previous:
-            if previous[2] and not review:
-                # re-ingesting a reviewed report does not put it back on the queue
-                review = {"reviewed_by": previous[1], "reviewed_at": previous[2]}
+            record = carried_over(record, _record(*previous[1:]), now)
             self._db.execute("DELETE FROM documents WHERE rowid = ?", (previous[0],))  # its entities and domains go too
             self._db.execute("DELETE FROM bodies WHERE rowid = ?", (previous[0],))
+        review = record.pop("review") or {}
         grade = record.get("grade") or ""
         cursor = self._db.execute(
             "INSERT INTO documents(id, source, published, ingested_at, priority, reliability, credibility,"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
@@ -25,6 +25,7 @@ from kunlun_nlp.index.base import (
     IndexUnavailableError,
     IndexWriteReport,
     ReviewOutcome,
+    carried_over,
 )
 from kunlun_nlp.index.engine_query import (
     HIT_FIELDS,
@@ -43,8 +44,9 @@ from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, facets_fr
 from kunlun_nlp.vocabulary import DOMAIN_LABELS, ENTITY_LABELS
 
 # 2: triage fields (priority, grade, cases, review); 3: not_tagged, furniture, published_via;
-# 4: flat entity keys and names (facets, entity filters and novelty without nested queries)
-MAPPING_VERSION = 4
+# 4: flat entity keys and names (facets, entity filters and novelty without nested queries);
+# 5: history (the reviewed versions of a report whose text changed; stored, not searched)
+MAPPING_VERSION = 5
 # Rounds of read-then-conditional-write before giving up on a report others keep changing.
 _WRITE_ATTEMPTS = 10
 _BULK_CHUNK = 500  # documents per bulk request (a record with its vector is about 10 kB)
@@ -82,6 +84,7 @@ MAPPINGS: dict[str, Any] = {
             }
         },
         "review": {"properties": {"reviewed_by": _KEYWORD, "reviewed_at": {"type": "date"}}},
+        "history": {"type": "object", "enabled": False},
         "not_tagged": _KEYWORD,  # why the models did not tag it (a language they do not read)
         "furniture": {"type": "object", "enabled": False},  # [start, end] pairs, kept with the text
         "published_via": _KEYWORD,
@@ -216,16 +219,16 @@ class SearchEngineIndex(DocumentIndex):
         """Bulk actions that keep each stored review and land only on the version it was read
         from (`create` for a report not stored yet): a review marked in between makes them fail."""
         records = {doc_id: engine_record(tagged) for doc_id, tagged in documents.items()}
-        found = self.client.mget(index=self.alias, ids=list(records), source_includes=["review"])
+        found = self.client.mget(index=self.alias, ids=list(records), source_includes=["review", "title", "text", "history"])
         stored = {d["_id"]: d for d in found["docs"] if d.get("found")}
+        now = datetime.now(timezone.utc)
         actions = []
         for doc_id, record in records.items():
             current = stored.get(doc_id)
             if current is None:
                 actions.append({"_op_type": "create", "_index": self.alias, "_id": doc_id, "_source": record})
                 continue
-            review = current["_source"].get("review")
-            source = {**record, "review": review} if review and not record.get("review") else record
+            source = carried_over(record, current["_source"], now)
             actions.append(
                 {
                     "_op_type": "index",

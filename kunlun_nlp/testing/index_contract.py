@@ -390,6 +390,29 @@ class ReviewContract(_Corpus):
         assert stored.review == Review("ana", WHEN) and stored.model == "retagged"
         assert SEED_ID not in ids(loaded.search(SearchRequest(reviewed=False, size=ALL)))
 
+    def test_reingest_with_changed_text_keeps_the_reviewed_version_and_requeues(self, loaded, corpus):
+        loaded.mark_reviewed(SEED_ID, "ana", WHEN)
+        seed = by_id(corpus, SEED_ID)
+        rewrapped = replace(seed, document=replace(seed.document, text=seed.document.text.replace(" ", "\n", 3)))
+        loaded.put([rewrapped])
+        assert loaded.get(SEED_ID).review == Review("ana", WHEN)  # the same words: still reviewed
+        assert loaded.get(SEED_ID).history == []
+
+        corrected = seed.document.text + " Update: two more suspects were arrested."
+        loaded.put([replace(seed, document=replace(seed.document, text=corrected, title="Updated"))])
+        stored = loaded.get(SEED_ID)
+        assert stored.review is None and stored.document.text == corrected  # new words: back on the queue
+        assert SEED_ID in ids(loaded.search(SearchRequest(reviewed=False, size=ALL)))
+        (earlier,) = stored.history
+        assert (earlier.title, earlier.text, earlier.review) == (seed.document.title, rewrapped.document.text, Review("ana", WHEN))
+
+        later = datetime(2026, 12, 2, tzinfo=timezone.utc)
+        loaded.mark_reviewed(SEED_ID, "bo", later)
+        loaded.put([replace(seed, document=replace(seed.document, text=corrected + " And a third."))])
+        history = loaded.get(SEED_ID).history
+        assert [(v.review.reviewed_by, v.text) for v in history] == [("ana", rewrapped.document.text), ("bo", corrected)]
+        assert loaded.get(SEED_ID).review is None
+
     def test_two_analysts_reviewing_at_once_one_wins(self, loaded, corpus):
         target = corpus[5].id
         with ThreadPoolExecutor(max_workers=4) as pool:
