@@ -59,6 +59,20 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"KUNLUN_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"} | extra
 
 
+def serve(env: dict[str, str], *, port: int, workers: int) -> tuple[subprocess.Popen, str]:
+    """`kunlun-nlp serve` in a process of its own, once it answers."""
+    server = subprocess.Popen([sys.executable, "-m", "kunlun_cli", "serve", "--port", str(port), "--workers", str(workers)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{base}/openapi.json", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return server, base
+
+
 def test_engine_stopping_mid_job_is_waited_out_and_every_document_is_indexed(engine_url, pipeline, tmp_path):
     parts = urlsplit(engine_url)
     proxy = TcpProxy(parts.hostname, parts.port)
@@ -122,18 +136,8 @@ def test_a_worker_killed_mid_batch_has_its_documents_delivered_again(engine_url,
 
 
 def test_an_api_killed_while_accepting_leaves_no_half_acknowledged_job(tmp_path):
-    port = 18000 + os.getpid() % 1000
-    env = cli_env(tmp_path)
-    server = subprocess.Popen([sys.executable, "-m", "kunlun_cli", "serve", "--workers", "0", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve(cli_env(tmp_path), port=18000 + os.getpid() % 1000, workers=0)
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
         answers: list[httpx.Response | Exception] = []
 
         def post(sender: int) -> None:  # bursts of 1,000 back to back, until the server is gone
@@ -232,18 +236,9 @@ def test_an_interrupted_ingest_goes_on_where_it_stopped(tmp_path):
 
 def test_served_api_queues_a_bulk_and_its_workers_make_every_document_searchable(engine_url, tmp_path):
     index_name = f"kunlun-test-{uuid.uuid4().hex[:10]}"
-    port = 19000 + os.getpid() % 1000
     env = cli_env(tmp_path, KUNLUN_ENGINE_URL=engine_url, KUNLUN_INDEX_NAME=index_name)
-    server = subprocess.Popen([sys.executable, "-m", "kunlun_cli", "serve", "--port", str(port), "--workers", "1"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve(env, port=19000 + os.getpid() % 1000, workers=1)
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
         accepted = httpx.post(f"{base}/documents/bulk", json={"documents": reports(40, "served")}, timeout=30)
         assert accepted.status_code == 202, accepted.text
         status, deadline = {}, time.monotonic() + 240
