@@ -200,7 +200,8 @@ class _IngestRun:
         for stamps, status in self.intake.settle():
             self.indexed += status.done
             self.failures.extend(ReadFailure(doc_id, f"not stored: {why}") for doc_id, why in status.failures.items())
-            self.not_tagged.found.extend(NotTaggedReport(**report) for report in status.not_tagged)
+            for report in status.not_tagged:
+                self.not_tagged.note(NotTaggedReport(**report))
             self.progress.set_postfix(failed=len(self.failures), refresh=False)
             self.progress.update(len(stamps))
 

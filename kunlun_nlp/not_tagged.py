@@ -32,6 +32,11 @@ class NotTaggedReports:
         ]
         return batch
 
+    def note(self, report: NotTaggedReport) -> None:
+        """One report, once: two files of the same text are one document."""
+        if all(known.id != report.id for known in self.found):
+            self.found.append(report)
+
     def summary_lines(self, limit: int = LISTED) -> list[str]:
         """A count, then each report (the first `limit`) with its reason; nothing when there are none."""
         if not self.found:

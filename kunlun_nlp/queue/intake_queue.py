@@ -204,6 +204,10 @@ class IntakeQueue:
         """A pool says it is alive and how many worker processes it runs (for /health)."""
         self.huey.put(f"pool:{slot}", {"host": socket.gethostname(), "pid": os.getpid(), "workers": workers, "seen": time.time()})
 
+    def pool_gone(self, slot: int) -> None:
+        """A pool that stops says so: its workers are not counted until its heartbeat ages out."""
+        self.huey.delete(f"pool:{slot}")
+
     def pool_slot(self) -> int:
         return self.huey.storage.incr("workers")
 

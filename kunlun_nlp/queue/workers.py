@@ -131,6 +131,8 @@ class WorkerPool:
         self.start()
         while self.poll():
             pass
+        self.queue.pool_gone(self._slot)
 
     def stop(self) -> None:
         self.consumer.stop(graceful=True)
+        self.queue.pool_gone(self._slot)

@@ -131,3 +131,7 @@ class QueueContract:
         queue.heartbeat(queue.pool_slot(), 2)
         health = queue.health()
         assert (health.reachable, health.depth, health.workers) == (True, 2, 2)
+        other = queue.pool_slot()
+        queue.heartbeat(other, 1)
+        queue.pool_gone(other)
+        assert queue.health().workers == 2
