@@ -169,7 +169,7 @@ class _IngestRun:
         skipped = self.intake.skipped
         self.intake.add(path, again=again)
         self.progress.update(self.intake.skipped - skipped)
-        self._settle()
+        self.work_a_moment()
 
     def note(self, problem: ReadFailure) -> None:
         if isinstance(problem, Unsupported):
@@ -190,7 +190,8 @@ class _IngestRun:
             print(f"kunlun-nlp: stopped; {waiting} document(s) stay queued: run the same ingest again to go on",
                   file=sys.stderr)
 
-    def _settle(self) -> None:
+    def work_a_moment(self) -> None:
+        """Let the workers run a turn, then take in the jobs that finished (watch calls it while it waits)."""
         self.stopped = not self.workers.turn()
         self._collect()
 
@@ -251,7 +252,7 @@ def run_watch(args: argparse.Namespace) -> int:
             run.intake.flush()
             deadline = time.monotonic() + args.interval
             while time.monotonic() < deadline and not run.stopped:
-                run._settle()
+                run.work_a_moment()
             if run.indexed + len(run.failures) != reported:
                 reported = run.indexed + len(run.failures)
                 print(f"watch: {run.indexed} document(s) stored, {len(run.failures)} failed so far", file=sys.stderr)
