@@ -74,3 +74,26 @@ class BranchedEncoder(nn.Module):
         shared = self.shared_states(input_ids, attention_mask)
         domain_logits, subtype_logits, contributions = self.branch(shared, attention_mask)
         return self.embedding(shared, attention_mask), domain_logits, subtype_logits, contributions
+
+
+BRANCH_FILE = "branch.pt"  # in a model version: what a feedback round continues from
+_BRANCH_PARTS = ("tuned_top.", "domain_head.", "subtype_head.")
+
+
+def save_branch_weights(model: BranchedEncoder, path) -> None:
+    """The tuned branch and heads, in fp16 (half the size in git; the shipped graph is int8, too
+    lossy to train on). The frozen parts are MiniLM's own and are not stored again."""
+    state = {k: v.detach().to(torch.float16).clone() for k, v in model.state_dict().items() if k.startswith(_BRANCH_PARTS)}
+    torch.save({"tuned_layers": len(model.tuned_top), "state_dict": state}, path)
+
+
+def load_branch_weights(model: BranchedEncoder, path) -> None:
+    """Put a version's saved branch into `model` (built with the same number of tuned layers)."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["tuned_layers"] != len(model.tuned_top):
+        raise ValueError(f"{path} holds {saved['tuned_layers']} tuned layers; the model has {len(model.tuned_top)}")
+    state = {k: v.float() for k, v in saved["state_dict"].items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    wrong = [k for k in missing if k.startswith(_BRANCH_PARTS)] + list(unexpected)
+    if wrong:
+        raise ValueError(f"{path} does not fit the model: {wrong[:5]}")

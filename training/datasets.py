@@ -23,7 +23,9 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CACHE_DIR = Path.home() / ".cache" / "kunlun-nlp" / "data"
 
 # Sources and their weight in the loss: real labeled text counts most.
-WEIGHTS = {"realtrain": 3.0, "corpus": 1.0, "prosecutor": 1.0, "ema": 0.5}
+WEIGHTS = {"realtrain": 3.0, "realtrain2": 3.0, "corpus": 1.0, "prosecutor": 1.0, "ema": 0.5}
+# The real labeled sets, in the realtrain format (../shared/data/<name>/<name>.jsonl).
+REAL_SETS = ("realtrain", "realtrain2")
 
 # A release mentioning any of these may be in-domain; such releases are left out of the
 # "none" pool instead of being trusted as negatives (the set's README warns about them).
@@ -54,6 +56,12 @@ def is_test_record(record_id: str) -> bool:
     return int(hashlib.sha1(record_id.encode("utf-8")).hexdigest(), 16) % 10 == 0
 
 
+def is_held_back_record(set_name: str, record_id: str) -> bool:
+    """A fixed fifth of each real labeled set, chosen by id hash, is held back for the evaluation
+    set that decides promotions: never trained or calibrated on."""
+    return int(hashlib.sha1(f"evaluation:{set_name}:{record_id}".encode("utf-8")).hexdigest(), 16) % 5 == 0
+
+
 def load_corpus(directory: Path = CORPUS_DIR, *, split: str = "train") -> list[LabeledExample]:
     """split: "train" (everything but the held-out tenth), "test" (that tenth) or "all"."""
     examples = []
@@ -81,22 +89,26 @@ def load_corpus(directory: Path = CORPUS_DIR, *, split: str = "train") -> list[L
     return examples
 
 
-def load_realtrain(path: Path | None = None) -> list[LabeledExample]:
-    path = path or SHARED_DATA / "realtrain" / "realtrain.jsonl"
+def load_realtrain(path: Path | None = None, *, name: str = "realtrain", split: str = "train") -> list[LabeledExample]:
+    """A real labeled set; split "train" leaves out its held-back fifth (training/evaluation_set.py),
+    "test" is that fifth, "all" both."""
+    path = path or SHARED_DATA / name / f"{name}.jsonl"
     examples = []
     for line in path.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
+        if split != "all" and is_held_back_record(name, r["id"]) != (split == "test"):
+            continue
         domains = frozenset(r["domains"]) & set(DOMAIN_LABELS)
         entities = {label: mentions for label, mentions in r.get("entities", {}).items()}
         examples.append(
             LabeledExample(
-                id=f"realtrain-{r['id']}",
+                id=f"{name}-{r['id']}",
                 title=r.get("title", ""),
                 text=r["text"],
                 domains=domains,
                 spans=tuple(tuple(s) for s in compute_spans({"text": r["text"], "entities": entities})),
-                source="realtrain",
-                weight=WEIGHTS["realtrain"],
+                source=name,
+                weight=WEIGHTS[name],
             )
         )
     return examples
@@ -191,7 +203,9 @@ def load_training_sets(*, with_shared: bool = True) -> dict[str, list[LabeledExa
     """Every training source present: the corpus always, the shared sets when ../shared/data exists."""
     sets = {"corpus": load_corpus()}
     if with_shared and SHARED_DATA.exists():
-        sets["realtrain"] = load_realtrain()
+        for name in REAL_SETS:
+            if (SHARED_DATA / name / f"{name}.jsonl").exists():
+                sets[name] = load_realtrain(name=name)
         sets["ema"] = load_ema()
         sets["prosecutor"] = load_prosecutor_negatives()
     return sets

@@ -25,6 +25,7 @@ from kunlun_nlp.encoder import default_model_dir
 from kunlun_nlp.models import shipped_models_dir
 from kunlun_nlp.pipeline.config import PIPELINE_FILE, TRAINED_CONFIG
 from kunlun_nlp.report_text import classified_text
+from training.branch_model import BRANCH_FILE, save_branch_weights
 from training.datasets import LabeledExample, load_training_sets, split_train_dev
 from training.train_classifier import (
     ClassifierTrainingConfig,
@@ -75,6 +76,7 @@ def train_all(plan: TrainingPlan = FULL, *, out_dir: Path | None = None, version
 
     model, classifier_report = train_classifier(train, dev, plan.classifier, log=log)
     export_onnx(model, work / ENCODER_FILE)
+    save_branch_weights(model, work / BRANCH_FILE)
     shutil.copy(default_model_dir() / "tokenizer.json", work / "tokenizer.json")
     classifier_report["fp32_domain_thresholds"] = classifier_report["domain_thresholds"]
     classifier_report.update(_calibrate_shipped_graph(work, dev))
@@ -93,6 +95,7 @@ def train_all(plan: TrainingPlan = FULL, *, out_dir: Path | None = None, version
         "version": target.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "encoder": ENCODER_FILE,
+        "branch": BRANCH_FILE,
         "tokenizer": "tokenizer.json",
         "ner": NER_DIR,
         "domains": list(DOMAIN_LABELS),
@@ -219,7 +222,8 @@ in {metrics['training_seconds']:.0f} s on CPU. Size: {metrics['sizes_mb']['total
 {rows}
 
 Split {data['train_documents']} train / {data['dev_documents']} dev (stratified by source and label set,
-seed {classifier['config']['seed']}). realdev was not used. The thresholds were chosen on the dev split as the
+seed {classifier['config']['seed']}). realdev was not used, nor the fixed evaluation set that decides
+promotions (training/evaluation_set.py: the corpus's held-out tenth and a fifth of each real set). The thresholds were chosen on the dev split as the
 shipped int8 graph scores it, over every window; the fp32 model's own choice was
 {", ".join(f"{k} {v}" for k, v in classifier['fp32_domain_thresholds'].items())}.
 
