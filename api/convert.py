@@ -39,6 +39,7 @@ def document_out(tagged: TaggedDocument) -> DocumentOut:
         model=tagged.model,
         grade=doc.grade,
         review=ReviewInfoOut(reviewed_by=review.reviewed_by, reviewed_at=review.reviewed_at) if review else None,
+        correction=tagged.correction,
         history=[
             PriorVersionOut(title=v.title, text=v.text, reviewed_by=v.review.reviewed_by, reviewed_at=v.review.reviewed_at,
                             replaced_at=v.replaced_at)

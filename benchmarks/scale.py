@@ -148,8 +148,13 @@ def straight_request(index: Any, path: str, params: dict[str, Any], embed: Calla
 
 @contextmanager
 def api_server(env: dict[str, str]) -> Iterator[tuple[Any, int]]:
-    """The API in a uvicorn process of its own (so that its memory is its own), with `env`."""
+    """The API in a uvicorn process of its own (so that its memory is its own), with `env`; the
+    client sends a reader key made for the run in its data folder (revoked after)."""
+    import secrets
+
     import httpx
+
+    from kunlun_nlp.keys import KeyStore
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -157,7 +162,10 @@ def api_server(env: dict[str, str]) -> Iterator[tuple[Any, int]]:
     settings = {k: v for k, v in os.environ.items() if k not in ("KUNLUN_ENGINE_URL", "KUNLUN_INDEX_NAME", "KUNLUN_DATA_DIR")}
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env={**settings, **env})
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+    keys = KeyStore(Settings(data_dir=ROOT / env.get("KUNLUN_DATA_DIR", "kunlun-data")).keys_path)
+    name = f"scale-benchmark-{secrets.token_hex(3)}"
+    headers = {"Authorization": f"Bearer {keys.create(name, 'reader')}"}
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=headers)
     try:
         for _ in range(600):
             try:
@@ -171,6 +179,8 @@ def api_server(env: dict[str, str]) -> Iterator[tuple[Any, int]]:
         client.close()
         process.terminate()
         process.wait(60)
+        keys.revoke(name)
+        keys.close()
 
 
 def measure(name: str, index: Any, env: dict[str, str], documents: list[TaggedDocument], queries: int, rng: random.Random) -> None:

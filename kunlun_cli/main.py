@@ -17,6 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from kunlun_cli import keys_commands
+from kunlun_cli import labels_commands
+from kunlun_cli import retag_commands
+from kunlun_cli import model_commands
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.errors import QueueUnavailableError, WorkersFailingError
@@ -421,7 +425,11 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url)
     if args.host not in ("0.0.0.0", "::", *settings.allowed_hosts):  # the name it is served under is allowed
         settings = replace(settings, allowed_hosts=(*settings.allowed_hosts, args.host))
-    app = create_app(KunlunService(settings))
+    service = KunlunService(settings)
+    if not service.keys.any_keys():  # a fresh install: every route but /health answers 401 until then
+        print("kunlun-nlp: no API keys yet; create the first admin key with\n  kunlun-nlp keys create --role admin --name NAME"
+              + (f" --data-dir {args.data_dir}" if args.data_dir else ""), file=sys.stderr)
+    app = create_app(service)
     workers = _start_worker_process(args) if args.workers != 0 else None
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -452,7 +460,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from kunlun_nlp.pipeline import Pipeline
     from training.datasets import load_corpus
     from training.evaluate import evaluate, format_report, write_report
-    from training.labeled import LabeledDocument, read_labeled
+    from training.labeled import labeled_from_example, read_labeled
 
     if args.triage:
         from training.evaluate_triage import evaluate_triage, format_triage_report
@@ -467,8 +475,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.corpus_test:
         held_out = load_corpus(split="test")
-        examples = [_labeled_from_example(e, LabeledDocument) for e in held_out]
+        examples = [labeled_from_example(e) for e in held_out]
         name = f"corpus test split ({len(examples)} documents)"
+    elif args.evaluation_set:
+        from training.evaluation_set import evaluation_set, fingerprint
+
+        held_back = evaluation_set()
+        examples = [labeled_from_example(e) for e in held_back]
+        name = f"evaluation set {fingerprint(held_back)} ({len(examples)} documents)"
     elif args.file:
         try:
             examples = read_labeled(args.file)
@@ -476,7 +490,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.file}: {exc}") from exc
         name = args.file
     else:
-        raise UsageError("give a labeled JSONL file or --corpus-test")
+        raise UsageError("give a labeled JSONL file, --corpus-test or --evaluation-set")
     try:
         model = _model(args)
     except LookupError as exc:
@@ -490,22 +504,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace):
-    from kunlun_nlp.models import find_model
+    from kunlun_nlp.model_registry import active_model  # --model pins one; else the active version
 
     settings = Settings.from_env(data_dir=args.data_dir, model=args.model)
-    return find_model(settings.model, settings.model_dirs)
-
-
-def _labeled_from_example(example, cls):
-    from kunlun_nlp.document import Document
-
-    entities: dict[str, list[str]] = {}
-    for start, end, label in example.spans:
-        mention = example.text[start:end]
-        if mention not in entities.setdefault(label, []):
-            entities[label].append(mention)
-    document = Document.create(example.text, title=example.title, id=example.id)
-    return cls(document, example.domains, entities, list(example.spans))
+    return active_model(settings)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -625,8 +627,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", nargs="?", help="labeled JSONL: corpus format, or realdev's (OTHER meaning none)")
     evaluate.add_argument("--corpus-test", action="store_true", help="evaluate on the corpus's held-out test split")
+    evaluate.add_argument(
+        "--evaluation-set", action="store_true", help="evaluate on the fixed evaluation set that decides promotions (no training sees it)"
+    )
     evaluate.add_argument("--triage", action="store_true", help="case cards and priority pairs in corpora/cases")
-    evaluate.add_argument("--model", help="model version, 'latest' (default) or 'zero-shot' (env KUNLUN_MODEL)")
+    evaluate.add_argument("--model", help="model version or 'zero-shot' (env KUNLUN_MODEL; default: the active version)")
     evaluate.add_argument("--report", metavar="DIR", help="also write metrics.json and report.png there")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -635,6 +640,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--version", help="version name (default v<YYYYMMDD>-<HHMM>)")
     train.add_argument("--quick", action="store_true", help="tiny models on a few dozen documents, for tests")
     train.set_defaults(run=run_train)
+    keys_commands.add_commands(commands)
+    labels_commands.add_commands(commands)
+    retag_commands.add_commands(commands)
+    model_commands.add_commands(commands)
     return parser
 
 

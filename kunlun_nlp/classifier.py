@@ -36,6 +36,9 @@ class DomainPrediction:
     predicted: list[DomainScore]  # those at or above their threshold, best first
     subtypes: list[DomainScore] = field(default_factory=list)  # of the predicted domains, best first
     evidence: dict[str, list[str]] = field(default_factory=dict)  # predicted domain → sentences
+    # Domains on which the windows of a long report disagree: some at or above the threshold, some
+    # below (the max-pooled score hides it; what to label next looks for it).
+    split_windows: list[str] = field(default_factory=list)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -81,7 +84,12 @@ class TrainedDomainClassifier:
             key=lambda s: -s.score,
         )
         evidence = {s.label: evidence_sentences(encoded, text, self.domain_labels.index(s.label)) for s in predicted}
-        return DomainPrediction(scores=scores, predicted=predicted, subtypes=subtypes, evidence=evidence)
+        windows = _sigmoid(encoded.domain_logits)
+        split = [
+            label for column, label in enumerate(self.domain_labels)
+            if windows[:, column].max() >= self.thresholds[label] > windows[:, column].min()
+        ]
+        return DomainPrediction(scores=scores, predicted=predicted, subtypes=subtypes, evidence=evidence, split_windows=split)
 
 
 def evidence_sentences(encoded: EncodedText, text: str, domain: int, limit: int = EVIDENCE_SENTENCES) -> list[str]:

@@ -17,7 +17,7 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     engine_url: str | None = None
     index_name: str = DEFAULT_INDEX_NAME
-    model: str | None = None  # a model version name, "latest" or "zero-shot"; None: the newest
+    model: str | None = None  # a model version name or "zero-shot" pins it; None or "latest": the active version (model_registry)
     models_dir: Path | None = None  # run-time model versions; None: <data_dir>/models
     # Host names the API answers to: a page on another site that rebinds its DNS name to this
     # machine is refused (KUNLUN_ALLOWED_HOSTS, comma-separated; "*" allows any).
@@ -77,6 +77,16 @@ class Settings:
     def profiles_path(self) -> Path:
         """What each source's documents share (kunlun_nlp.intake.profiles): learned at ingest."""
         return self.data_dir / "source-profiles.sqlite3"
+
+    @property
+    def labels_path(self) -> Path:
+        """Human labels: corrections and imported labeled samples, with their history (kunlun_nlp.labels)."""
+        return self.data_dir / "labels.sqlite3"
+
+    @property
+    def keys_path(self) -> Path:
+        """The API's keys, hashed, with their names and roles (kunlun_nlp.keys)."""
+        return self.data_dir / "keys.sqlite3"
 
     @property
     def sources_path(self) -> Path:

@@ -139,6 +139,10 @@ class TaggedDocument:
     # blocks, share bars): stored with the text, never a source of entities, evidence or titles.
     furniture: list[tuple[int, int]] = field(default_factory=list)
     history: list[PriorVersion] = field(default_factory=list)  # earlier reviewed texts, oldest first
+    split_windows: list[str] = field(default_factory=list)  # domains its windows disagree on (DomainPrediction)
+    # The merged human label (kunlun_nlp.labels) its tags were corrected to, with by/at/model/count;
+    # None while the tags are the model's alone. Re-applied on every re-ingest and re-tag.
+    correction: dict | None = None
 
     @property
     def id(self) -> str:

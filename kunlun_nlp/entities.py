@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kunlun_nlp.amounts import find_quantity_spans
 from kunlun_nlp.document import Entity
 from kunlun_nlp.normalize import entity_details, normalize_entity
 from kunlun_nlp.places import is_state_abbreviation, resolve_within

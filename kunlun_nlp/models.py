@@ -9,8 +9,11 @@
 
 Versions are looked for in the settings' models folder (run-time versions, in the service's data
 folder) and among the shipped ones, which travel inside the installed package
-(`kunlun_nlp.shipped_models`, the repository's `models/`). The newest wins (names sort by date:
-v<YYYYMMDD>-<HHMM>) unless the settings name one; "zero-shot" is the untrained baseline.
+(`kunlun_nlp.shipped_models`, the repository's `models/`). Names sort by date (v<YYYYMMDD>-<HHMM>).
+The service tags with the active version (kunlun_nlp.model_registry.active_version_name): the one
+the settings name, else the one promoted last, else the newest SHIPPED one; a version trained at
+run time is used only once promoted. `find_model(None)` answers the newest version in the folders
+it is given; "zero-shot" is the untrained baseline.
 
 A version is checked against the code's vocabulary when it loads: a model trained for other
 domains, sub-types or entity labels is refused, never silently misread.

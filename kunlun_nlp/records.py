@@ -36,6 +36,8 @@ def tagged_to_record(tagged: TaggedDocument) -> dict[str, Any]:
         "furniture": [[start, end] for start, end in tagged.furniture],
         "published_via": doc.published_via,
         "history": [version.to_record() for version in tagged.history],
+        "split_windows": list(tagged.split_windows),
+        "correction": tagged.correction,
     }
 
 
@@ -69,6 +71,8 @@ def tagged_from_record(record: dict[str, Any]) -> TaggedDocument:
         not_tagged=record.get("not_tagged"),
         furniture=[(int(start), int(end)) for start, end in record.get("furniture") or []],
         history=[PriorVersion.from_record(version) for version in record.get("history") or []],
+        split_windows=list(record.get("split_windows") or []),
+        correction=record.get("correction") or None,
     )
 
 

@@ -1,7 +1,8 @@
 """The service the API and the CLI share: a tagging pipeline and an index, opened lazily.
 
 Models load on first use, not at start-up, so `health` answers at once and a process that only
-searches never loads them.
+searches never loads them. The pipeline follows the active model version without a restart
+(kunlun_nlp.active_pipeline).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, datetime, timezone
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from kunlun_nlp.active_pipeline import ActivePipeline
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.errors import DocumentsRefusedError
@@ -19,11 +21,14 @@ from kunlun_nlp.index import DocumentIndex, open_index
 from kunlun_nlp.index.base import ReviewOutcome
 from kunlun_nlp.intake.profiles import SourceProfiles
 from kunlun_nlp.intake.sources import SourceSettings
-from kunlun_nlp.models import find_model
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.search.results import SearchHit
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from kunlun_nlp.labels import Candidate, ImportReport, LabelStore
+    from kunlun_nlp.keys import KeyStore
     from kunlun_nlp.queue import IntakeQueue
 
 
@@ -36,22 +41,32 @@ class KunlunService:
         index: DocumentIndex | None = None,
     ) -> None:
         self.settings = settings
-        # Default: the configured model version (the newest when unset), as it declares its pipeline.
-        self._pipeline_factory = pipeline_factory or (lambda: Pipeline.load(find_model(settings.model, settings.model_dirs)))
-        self._pipeline: Pipeline | None = None
+        # The active model version's pipeline (KUNLUN_MODEL pins one), or first the factory's.
+        self._pipelines = ActivePipeline(settings, factory=pipeline_factory)
         self._index = index
         self._owns_index = index is None  # an index handed in is closed by whoever opened it
         self._open_lock = threading.Lock()  # the API's worker threads may race to open either
         self._profiles: SourceProfiles | None = None
         self._queue: IntakeQueue | None = None
+        self._keys: KeyStore | None = None
+        self._labels: LabelStore | None = None
         self._pipeline_lock = threading.Lock()  # torch and spaCy models are not shared across threads
 
     @property
     def pipeline(self) -> Pipeline:
-        with self._open_lock:
-            if self._pipeline is None:
-                self._pipeline = self._pipeline_factory()
-            return self._pipeline
+        """The active version's pipeline: a caller keeps the object it got for the whole request
+        or batch, so a switch of version never changes models under it."""
+        return self._pipelines.current()
+
+    def switch_model(self, version: str | None = None) -> str:
+        """Tag with `version` (None: the active one) from the next request on, loading it now;
+        the version in use after. Raises, still tagging with the old one, if it does not load."""
+        return self._pipelines.switch(version)
+
+    @property
+    def model_version(self) -> str | None:
+        """The version tagging uses now; None while no pipeline has been loaded."""
+        return self._pipelines.loaded_version
 
     @property
     def index(self) -> DocumentIndex:
@@ -70,9 +85,20 @@ class KunlunService:
                 self._queue = IntakeQueue(self.settings.intake_queue_url, lease_seconds=self.settings.queue_lease_seconds)
             return self._queue
 
-    def submit(self, documents: list[Document]) -> str:
-        """Accept documents for tagging and indexing by the workers; the job id once durably queued."""
-        return self.queue.submit(documents)
+    @property
+    def keys(self) -> KeyStore:
+        """The API's keys (kunlun_nlp.keys), opened once: a request's key is checked by one lookup."""
+        from kunlun_nlp.keys import KeyStore
+
+        with self._open_lock:
+            if self._keys is None:
+                self._keys = KeyStore(self.settings.keys_path)
+            return self._keys
+
+    def submit(self, documents: list[Document], *, submitted_by: str | None = None) -> str:
+        """Accept documents for tagging and indexing by the workers; the job id once durably queued.
+        `submitted_by`: the API key's name, kept with the job."""
+        return self.queue.submit(documents, submitted_by=submitted_by)
 
     def work_here(self, job: str, *, timeout: float | None = None) -> None:
         """Run the queue's batches in this process until `job` is finished (no worker pool)."""
@@ -101,11 +127,13 @@ class KunlunService:
         index: DocumentIndex | None = None,
         today: date | None = None,
         learn: bool = False,
+        pipeline: Pipeline | None = None,
     ) -> list[TaggedDocument]:
         """Tag through the model's declared pipeline (novelty checked against `index` when given,
         recency as of `today`). Furniture is told by the data folder's source profiles when they
-        exist, and `learn` (ingest) creates them."""
-        pipeline = self.pipeline
+        exist, and `learn` (ingest) creates them. `pipeline`: another version's than the active
+        one (a re-tag with the version being promoted)."""
+        pipeline = pipeline or self.pipeline
         profiles, sources = self.profiles(create=learn), self.sources
         with self._pipeline_lock:
             return pipeline.tag(documents, index=index, today=today, profiles=profiles, sources=sources)
@@ -137,7 +165,54 @@ class KunlunService:
             vector = pipeline.embed_query(text)
         return self.index.nearest(vector, size=size)
 
+    # -- human labels (kunlun_nlp.labels) -------------------------------------------------------
+
+    @property
+    def labels(self) -> LabelStore:
+        """Corrections and imported labeled samples, with their history (<data>/labels.sqlite3)."""
+        from kunlun_nlp.labels import LabelStore
+
+        with self._open_lock:
+            if self._labels is None:
+                self._labels = LabelStore(self.settings.labels_path)
+            return self._labels
+
+    def correct(self, doc_id: str, *, by: str, **fields) -> TaggedDocument | None:
+        """Correct an indexed document's tags (fields: domains, subtypes, add, remove, relabel; see
+        labels.Correction): stored in the label store first, then applied to the index, searchable
+        at once. None when `doc_id` is not indexed; ValueError for a correction that does not fit."""
+        from kunlun_nlp.labels.workflow import correct_document
+
+        return correct_document(self.index, self.labels, doc_id, by=by, **fields)
+
+    def import_labels(self, source: Path | str, *, by: str, format: str | None = None, name: str = "") -> ImportReport:
+        """Import labeled samples from a file (format by its suffix), or from `source` as content
+        in `format` ("jsonl" or "csv"): whole or not at all. LabelImportError lists every bad row."""
+        from kunlun_nlp.labels import parse_labels, read_labels
+
+        from pathlib import Path
+
+        if format is None:
+            parsed, file = read_labels(source), name or Path(source).name
+        else:
+            parsed, file = parse_labels(str(source), format, source=name), name or "upload"
+        return self.labels.import_samples(parsed.samples, file=file, by=by, warnings=parsed.warnings)
+
+    def export_labels(self, origin: str | None = None) -> Iterator[str]:
+        """Every label as a JSONL line in the corpus format (LabelStore.export)."""
+        return self.labels.export(origin)
+
+    def label_next(self, size: int = 20) -> list[Candidate]:
+        """The indexed documents most worth labeling (labels.label_next), never one corrected."""
+        from kunlun_nlp.labels import label_next, thresholds_by_model
+
+        return label_next(self.index, thresholds_by_model(self.settings.model_dirs), size, exclude=self.labels.corrected_ids())
+
     def close(self) -> None:
+        if self._labels is not None:
+            self._labels.close()
+        if self._keys is not None:
+            self._keys.close()
         if self._queue is not None:
             self._queue.close()
         if self._profiles is not None:

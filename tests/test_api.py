@@ -15,6 +15,7 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.index.engine import SearchEngineIndex
 from kunlun_nlp.queue.workers import ingest_batch
 from kunlun_nlp.service import KunlunService
+from tests.keys import authorize, key_headers
 
 SAMPLE_FILES = Path(__file__).resolve().parents[1] / "corpora" / "sample" / "files"
 
@@ -22,7 +23,7 @@ SAMPLE_FILES = Path(__file__).resolve().parents[1] / "corpora" / "sample" / "fil
 def _client(pipeline, index) -> TestClient:
     data_dir = Path(tempfile.mkdtemp(prefix="kunlun-api-"))  # source profiles learned at ingest go there
     service = KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline, index=index)
-    return TestClient(create_app(service), base_url="http://localhost")
+    return authorize(TestClient(create_app(service), base_url="http://localhost"), "admin")
 
 
 @pytest.fixture(params=["embedded", pytest.param("engine", marks=pytest.mark.engine)])
@@ -107,7 +108,8 @@ def test_same_document_twice_is_stored_once(client, seed_payload):
 def test_a_reviewed_report_whose_text_changes_keeps_its_reviewed_version(client):
     first = {"id": "case-17", "title": "Raid", "text": "Police seized 40 fake insulin pens in Lagos."}
     ingest(client, "/documents", first)
-    assert client.post("/documents/case-17/review", json={"reviewer": "ana"}).status_code == 200
+    ana = key_headers(client.app.state.service.settings, "trainer", "ana")  # the reviewer recorded is the key's name
+    assert client.post("/documents/case-17/review", json={"reviewer": "ana"}, headers=ana).status_code == 200
     ingest(client, "/documents", first)  # the same text again: still reviewed
     assert client.get("/documents/case-17").json()["review"]["reviewed_by"] == "ana"
 
@@ -253,10 +255,12 @@ def test_triage_queue_and_review_over_http(client, sample_documents):
     assert client.get("/triage", params={"reliability": "A"}).json()["total"] == 1
 
     top = queue["hits"][0]["id"]
-    reviewed = client.post(f"/documents/{top}/review", json={"reviewer": "ana"})
+    settings = client.app.state.service.settings  # the reviewer recorded is the key's name
+    ana, bo = key_headers(settings, "trainer", "ana"), key_headers(settings, "trainer", "bo")
+    reviewed = client.post(f"/documents/{top}/review", json={"reviewer": "ana"}, headers=ana)
     assert reviewed.status_code == 200 and reviewed.json()["reviewed_by"] == "ana"
-    assert client.post(f"/documents/{top}/review", json={"reviewer": "ana"}).status_code == 200  # idempotent
-    conflict = client.post(f"/documents/{top}/review", json={"reviewer": "bo"})
+    assert client.post(f"/documents/{top}/review", json={"reviewer": "ana"}, headers=ana).status_code == 200  # idempotent
+    conflict = client.post(f"/documents/{top}/review", json={"reviewer": "bo"}, headers=bo)
     assert conflict.status_code == 409 and "already reviewed by ana" in conflict.json()["detail"]
     assert top not in [h["id"] for h in client.get("/triage").json()["hits"]]
     assert client.get("/search", params={"reviewed": "true"}).json()["hits"][0]["reviewed_by"] == "ana"
@@ -264,8 +268,8 @@ def test_triage_queue_and_review_over_http(client, sample_documents):
     by_priority = client.get("/search", params={"sort": "priority"}).json()["hits"]
     assert [h["priority"] for h in by_priority] == sorted((h["priority"] for h in by_priority), reverse=True)
 
-    assert client.post("/documents/nope/review", json={"reviewer": "ana"}).status_code == 404
-    assert client.post(f"/documents/{top}/review", json={"reviewer": "  "}).status_code == 422
+    assert client.post("/documents/nope/review", json={"reviewer": "ana"}, headers=ana).status_code == 404
+    assert client.post(f"/documents/{top}/review", json={"reviewer": "  "}, headers=ana).status_code == 422
     assert client.get("/triage", params={"sort": "date"}).status_code == 422
     bad_grade = client.post("/documents", json={"text": "a report", "source_reliability": "G"})
     assert bad_grade.status_code == 422 and "source_reliability" in bad_grade.json()["detail"]

@@ -24,6 +24,7 @@ from kunlun_nlp.queue import IntakeQueue
 from kunlun_nlp.service import KunlunService
 from kunlun_nlp.testing.queue_contract import RecordingHandler
 from tests.faults import TcpProxy
+from tests.keys import key_headers
 
 pytestmark = pytest.mark.engine
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,6 +137,7 @@ def test_a_worker_killed_mid_batch_has_its_documents_delivered_again(engine_url,
 
 
 def test_an_api_killed_while_accepting_leaves_no_half_acknowledged_job(tmp_path):
+    headers = key_headers(tmp_path, "intake")  # in the served API's data folder
     server, base = serve(cli_env(tmp_path), port=18000 + os.getpid() % 1000, workers=0)
     try:
         answers: list[httpx.Response | Exception] = []
@@ -144,7 +146,7 @@ def test_an_api_killed_while_accepting_leaves_no_half_acknowledged_job(tmp_path)
             for burst in range(1000):
                 try:
                     answers.append(httpx.post(f"{base}/documents/bulk", json={"documents": reports(1000, f"burst{sender}-{burst}")},
-                                              timeout=60))
+                                              headers=headers, timeout=60))
                 except httpx.TransportError as exc:
                     answers.append(exc)
                     return
@@ -237,19 +239,20 @@ def test_an_interrupted_ingest_goes_on_where_it_stopped(tmp_path):
 def test_served_api_queues_a_bulk_and_its_workers_make_every_document_searchable(engine_url, tmp_path):
     index_name = f"kunlun-test-{uuid.uuid4().hex[:10]}"
     env = cli_env(tmp_path, KUNLUN_ENGINE_URL=engine_url, KUNLUN_INDEX_NAME=index_name)
+    headers = key_headers(tmp_path, "intake")  # in the served API's data folder
     server, base = serve(env, port=19000 + os.getpid() % 1000, workers=1)
     try:
-        accepted = httpx.post(f"{base}/documents/bulk", json={"documents": reports(40, "served")}, timeout=30)
+        accepted = httpx.post(f"{base}/documents/bulk", json={"documents": reports(40, "served")}, headers=headers, timeout=30)
         assert accepted.status_code == 202, accepted.text
         status, deadline = {}, time.monotonic() + 240
         while status.get("state") != "done" and time.monotonic() < deadline:
-            status = httpx.get(base + accepted.json()["status_url"], timeout=10).json()
+            status = httpx.get(base + accepted.json()["status_url"], headers=headers, timeout=10).json()
             time.sleep(0.5)
         assert status == {**status, "state": "done", "documents": 40, "done": 40, "queued": 0, "failed": 0}
         assert status["rate"] > 0 and status["eta_seconds"] == 0
-        found = httpx.get(f"{base}/search", params={"q": '"Apex Trading 7 Ltd"'}, timeout=10).json()
+        found = httpx.get(f"{base}/search", params={"q": '"Apex Trading 7 Ltd"'}, headers=headers, timeout=10).json()
         assert [hit["id"] for hit in found["hits"]] == ["served-7"]
-        assert httpx.get(f"{base}/search", params={"q": "insulin"}, timeout=10).json()["total"] == 40
+        assert httpx.get(f"{base}/search", params={"q": "insulin"}, headers=headers, timeout=10).json()["total"] == 40
         health = httpx.get(f"{base}/health", timeout=10).json()
         assert health["queue"] == {"backend": "sqlite", "reachable": True, "depth": 0, "workers": 1}
     finally:

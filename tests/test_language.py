@@ -28,6 +28,7 @@ from tests.test_index_contract import write_layout_1
 from kunlun_nlp.service import KunlunService
 from tests.conftest import SAMPLE_REPORTS, SEED_PATH, SHARED_DATA
 from tests.test_cli import run_cli
+from tests.keys import authorize
 
 CHINESE_TITLE = "驻马店警方破获“瘦肉精”生猪案 14人被抓"
 CHINESE = (
@@ -255,7 +256,7 @@ def client(pipeline, embedded_index):
     service = KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline, index=embedded_index)
     from api.app import create_app
 
-    with TestClient(create_app(service), base_url="http://localhost") as test_client:
+    with authorize(TestClient(create_app(service), base_url="http://localhost"), "intake") as test_client:
         yield test_client
 
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from kunlun_nlp.config import Settings
 from kunlun_nlp.service import KunlunService
+from tests.keys import authorize, create_key
 
 ROOT = Path(__file__).resolve().parents[1]
 CAP = 64 * 1024
@@ -25,7 +26,7 @@ CAP = 64 * 1024
 @pytest.fixture
 def client(tmp_path):
     service = KunlunService(Settings(data_dir=tmp_path, max_request_bytes=CAP))
-    with TestClient(create_app(service), base_url="http://localhost") as test_client:
+    with authorize(TestClient(create_app(service), base_url="http://localhost"), "intake") as test_client:
         yield test_client
 
 
@@ -106,6 +107,7 @@ def test_a_real_server_refuses_an_oversize_chunked_body_without_buffering_it(tmp
     port = _free_port()
     cap = 1 * 2**20
     env = {**os.environ, "KUNLUN_DATA_DIR": str(tmp_path), "KUNLUN_MAX_REQUEST_BYTES": str(cap)}
+    key = create_key(tmp_path, "intake")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -128,7 +130,7 @@ def test_a_real_server_refuses_an_oversize_chunked_body_without_buffering_it(tmp
         assert status == 413 and f"limit of {cap:,} bytes" in body["detail"]
         assert _peak_rss_kb(server.pid) - before < 48 * 1024  # KB: a few copies of the cap, not 128 MiB
 
-        status, _ = _http(port, "GET /documents/none HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        status, _ = _http(port, f"GET /documents/none HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n")
         assert status in (404, 503)  # the server goes on answering
     finally:
         server.terminate()

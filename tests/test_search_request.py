@@ -14,6 +14,7 @@ from kunlun_nlp.index.embedded_query import fts_match_expression
 from kunlun_nlp.index.engine_query import build_search_body
 from kunlun_nlp.normalize import entity_key, normalize_entity
 from kunlun_nlp.search.parse import QUEUE_PARAMS, SEARCH_PARAMS, parse_search_params
+from tests.keys import authorize
 from kunlun_nlp.search.request import (
     MAX_QUERY_CHARS,
     TOTAL_HITS_CAP,
@@ -335,7 +336,8 @@ def test_cli_and_api_give_the_same_results(synthetic_data_dir, capsys):
         assert main([command, "--json", *_cli_options(params), "--data-dir", str(synthetic_data_dir)]) == 0
         return json.loads(capsys.readouterr().out)
 
-    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir))), base_url="http://localhost") as client:
+    app = create_app(KunlunService(Settings(data_dir=synthetic_data_dir)))
+    with authorize(TestClient(app, base_url="http://localhost"), "reader") as client:
         for command, path, cases in (("search", "/search", _SEARCHES), ("triage", "/triage", _QUEUES)):
             for params in cases:
                 response = client.get(path, params=params)
@@ -354,7 +356,8 @@ def test_cli_and_api_refuse_the_same_bad_values(synthetic_data_dir, capsys):
     from kunlun_nlp.config import Settings
     from kunlun_nlp.service import KunlunService
 
-    with TestClient(create_app(KunlunService(Settings(data_dir=synthetic_data_dir))), base_url="http://localhost") as client:
+    app = create_app(KunlunService(Settings(data_dir=synthetic_data_dir)))
+    with authorize(TestClient(app, base_url="http://localhost"), "reader") as client:
         for params, message in (
             ({"domain": "WEAPONS"}, "unknown domain 'WEAPONS'"),
             ({"entity": "SHIP:Ever Given"}, "unknown entity label 'SHIP'"),

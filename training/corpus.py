@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from kunlun_nlp.labels.spans import find_spans
 from kunlun_nlp.vocabulary import DOMAIN_LABELS, ENTITY_LABELS, SUBTYPE_LABELS
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "corpora" / "labeled"
@@ -58,19 +58,7 @@ def record_problems(record: dict[str, Any]) -> list[str]:
 
 def compute_spans(record: dict[str, Any]) -> list[list[Any]]:
     """Every occurrence of every mention, whole words only; overlaps resolved longest-first."""
-    text = record["text"]
-    candidates = []
-    for label, mentions in record["entities"].items():
-        for mention in set(mentions):
-            pattern = re.compile(r"(?<!\w)" + re.escape(mention) + r"(?!\w)")
-            candidates += [(m.start(), m.end(), label) for m in pattern.finditer(text)]
-    spans: list[list[Any]] = []
-    taken = [False] * len(text)
-    for start, end, label in sorted(candidates, key=lambda c: (c[0] - c[1], c[0])):
-        if not any(taken[start:end]):
-            spans.append([start, end, label])
-            taken[start:end] = [True] * (end - start)
-    return sorted(spans)
+    return [list(span) for span in find_spans(record["text"], record["entities"])]
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

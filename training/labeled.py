@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kunlun_nlp.document import Document
+from kunlun_nlp.labels.spans import mentions_of
 from kunlun_nlp.vocabulary import DOMAIN_LABELS
 from kunlun_nlp.readers import document_from_record
 
@@ -51,3 +52,9 @@ def read_labeled(path: str | Path) -> list[LabeledDocument]:
     if not examples:
         raise ValueError("no labeled documents")
     return examples
+
+
+def labeled_from_example(example) -> LabeledDocument:
+    """A training example (training.datasets.LabeledExample) as evaluation reads it."""
+    document = Document.create(example.text, title=example.title, id=example.id)
+    return LabeledDocument(document, example.domains, mentions_of(example.text, example.spans), list(example.spans))

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 
+from api.auth import AUTH_ERRORS, READ_ERRORS, Intake, Reader
 from api.convert import document_out, to_document
 from api.dependencies import Service
 from api.routes.errors import NOT_FOUND, QUEUED_OR_UNAVAILABLE
@@ -11,23 +12,24 @@ from kunlun_nlp.readers import Blob, ReadFailure, read_blob
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
-@router.post("", response_model=JobAcceptedOut, status_code=202, responses=QUEUED_OR_UNAVAILABLE)
-def ingest(document: DocumentIn, service: Service, request: Request) -> JobAcceptedOut:
-    """Queue one document for tagging and indexing; follow it at `status_url`."""
-    return _accepted(service.submit([to_document(document)]), 1, request)
+@router.post("", response_model=JobAcceptedOut, status_code=202, responses={**QUEUED_OR_UNAVAILABLE, **AUTH_ERRORS})
+def ingest(document: DocumentIn, service: Service, request: Request, caller: Intake) -> JobAcceptedOut:
+    """Queue one document for tagging and indexing; follow it at `status_url`. Role: intake."""
+    return _accepted(service.submit([to_document(document)], submitted_by=caller.name), 1, request)
 
 
-@router.post("/bulk", response_model=JobAcceptedOut, status_code=202, responses=QUEUED_OR_UNAVAILABLE)
-def ingest_bulk(batch: BulkIn, service: Service, request: Request) -> JobAcceptedOut:
+@router.post("/bulk", response_model=JobAcceptedOut, status_code=202, responses={**QUEUED_OR_UNAVAILABLE, **AUTH_ERRORS})
+def ingest_bulk(batch: BulkIn, service: Service, request: Request, caller: Intake) -> JobAcceptedOut:
+    """Queue up to 1,000 documents in one job. Role: intake."""
     documents = [to_document(d) for d in batch.documents]
-    return _accepted(service.submit(documents), len(documents), request)
+    return _accepted(service.submit(documents, submitted_by=caller.name), len(documents), request)
 
 
-@router.post("/files", response_model=JobAcceptedOut, status_code=202, responses=QUEUED_OR_UNAVAILABLE)
+@router.post("/files", response_model=JobAcceptedOut, status_code=202, responses={**QUEUED_OR_UNAVAILABLE, **AUTH_ERRORS})
 def ingest_files(files: Annotated[list[UploadFile], File(description="Report files: .txt .md .html .jsonl .pdf .docx .eml")],
-                 service: Service, request: Request) -> JobAcceptedOut:
+                 service: Service, request: Request, caller: Intake) -> JobAcceptedOut:
     """Read uploaded files as `kunlun-nlp ingest` reads them, and queue their documents. Files that
-    cannot be read are named in `refused`; with none readable, nothing is queued (422)."""
+    cannot be read are named in `refused`; with none readable, nothing is queued (422). Role: intake."""
     documents, refused = [], {}
     for upload in files:
         name = upload.filename or "upload"
@@ -39,11 +41,11 @@ def ingest_files(files: Annotated[list[UploadFile], File(description="Report fil
     if not documents:
         reasons = "; ".join(f"{where}: {why}" for where, why in refused.items())
         raise HTTPException(422, f"no document could be read from the files ({reasons})")
-    return _accepted(service.submit(documents), len(documents), request, refused)
+    return _accepted(service.submit(documents, submitted_by=caller.name), len(documents), request, refused)
 
 
-@router.get("/{doc_id}", response_model=DocumentOut, responses=NOT_FOUND)
-def get_document(doc_id: str, service: Service) -> DocumentOut:
+@router.get("/{doc_id}", response_model=DocumentOut, responses={**NOT_FOUND, **READ_ERRORS})
+def get_document(doc_id: str, service: Service, _: Reader) -> DocumentOut:
     tagged = service.index.get(doc_id)
     if tagged is None:
         raise HTTPException(404, f"no document with id {doc_id!r}")

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
+from api.auth import READ_ERRORS, Reader
 from api.dependencies import SearchQuery, Service
 from api.routes.errors import INVALID_OR_UNAVAILABLE, NOT_FOUND
 from api.schemas import SearchOut, SemanticOut, SimilarOut
@@ -12,14 +13,15 @@ router = APIRouter(tags=["search"])
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
-@router.get("/search", response_model=SearchOut, responses=INVALID_OR_UNAVAILABLE)
-def search(service: Service, query: SearchQuery) -> dict:
+@router.get("/search", response_model=SearchOut, responses={**INVALID_OR_UNAVAILABLE, **READ_ERRORS})
+def search(service: Service, query: SearchQuery, _: Reader) -> dict:
     return asdict(service.index.search(query))
 
 
-@router.get("/search/semantic", response_model=SemanticOut, responses=INVALID_OR_UNAVAILABLE)
+@router.get("/search/semantic", response_model=SemanticOut, responses={**INVALID_OR_UNAVAILABLE, **READ_ERRORS})
 def semantic_search(
     service: Service,
+    _: Reader,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="A description of what to find.")],
     size: PageSize = 10,
 ) -> SemanticOut:
@@ -29,8 +31,8 @@ def semantic_search(
     return SemanticOut(q=q, hits=[asdict(h) for h in service.semantic_search(q, size=size)])
 
 
-@router.get("/documents/{doc_id}/similar", response_model=SimilarOut, responses=NOT_FOUND)
-def similar(doc_id: str, service: Service, size: PageSize = 10) -> SimilarOut:
+@router.get("/documents/{doc_id}/similar", response_model=SimilarOut, responses={**NOT_FOUND, **READ_ERRORS})
+def similar(doc_id: str, service: Service, _: Reader, size: PageSize = 10) -> SimilarOut:
     hits = service.index.similar(doc_id, size=size)
     if hits is None:
         raise HTTPException(404, f"no document with id {doc_id!r}")

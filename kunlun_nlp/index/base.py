@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from kunlun_nlp.document import Review, TaggedDocument, content_id
 from kunlun_nlp.errors import IndexUnavailableError  # noqa: F401 - re-exported: backends raise it
+from kunlun_nlp.labels.correction import apply_correction_record, latest_label
 from kunlun_nlp.search.request import SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult
 
@@ -83,14 +84,50 @@ def _keywords(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     yield "review.reviewed_by", str((record.get("review") or {}).get("reviewed_by") or "")
 
 
+# What DocumentIndex.retag asks for: the re-tagged versions of a batch of stored documents (the same
+# ids; any order); and what it tells: (documents done, documents stored when it began).
+RetagTransform = Callable[[list[TaggedDocument]], list[TaggedDocument]]
+RetagProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RetagReport:
+    retagged: int  # documents stored with their new tags
+    caught_up: int  # written to while the re-tag ran, and re-tagged again from their latest form
+    kept: dict[str, str]  # document id → why its new tags were refused: it keeps its old ones
+    seconds: float
+    location: str  # engine: the index now behind the alias; embedded: the file
+
+
+def retagged_batch(transform: RetagTransform, stored: list[TaggedDocument]) -> list[TaggedDocument]:
+    """`transform` applied to `stored`, in the order of `stored`; a transform that drops or invents
+    a document fails the re-tag (nothing is swapped in or committed)."""
+    if not stored:
+        return []
+    by_id = {tagged.id: tagged for tagged in transform(stored)}
+    if set(by_id) != {tagged.id for tagged in stored}:
+        raise ValueError("the re-tag transform must give back exactly the documents it was given")
+    return [by_id[tagged.id] for tagged in stored]
+
+
 def carried_over(record: dict[str, Any], stored: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
     """The record to write over `stored` (the same id's stored record: its review, title, text and
     history; None when the id is new). A review stays with the words it was given to: the same
     text re-ingested keeps it (the report stays off the triage queue); a changed text goes back on
     the queue, and the reviewed version is kept in `history` with its review, never shown as
-    reviewed. A review given in `record` itself is kept as given."""
+    reviewed. A review given in `record` itself is kept as given.
+
+    A human correction stored with the document (its `correction`) is carried over too and
+    applied again to the new record's model tags (labels.apply_correction_record): a human label
+    beats a model label on every re-ingest and re-tag. When the text changed, its domains and
+    sub-types still apply; entity operations whose words are no longer at their offsets are
+    dropped (listed under the correction's `skipped`). Of a correction given in `record` (a re-tag
+    may copy it over) and the stored one, the one with more corrections in it applies."""
     if stored is None:
-        return record
+        return apply_correction_record(record, record["correction"]) if record.get("correction") else record
+    latest = latest_label(record.get("correction"), stored.get("correction"))  # the record's on a tie
+    if latest:
+        record = apply_correction_record(record, latest)
     history = list(record.get("history") or stored.get("history") or [])
     review = stored.get("review")
     if review and not record.get("review"):
@@ -117,7 +154,21 @@ class DocumentIndex(ABC):
     def get(self, doc_id: str) -> TaggedDocument | None: ...
 
     @abstractmethod
+    def scan(self, batch_size: int = 500) -> Iterator[list[TaggedDocument]]:
+        """Every stored document, in batches of at most `batch_size` (the last may be shorter):
+        a walk over the whole index for re-tagging and label-next. Each document comes once;
+        documents written during the walk may or may not be seen (no snapshot is promised)."""
+
+    @abstractmethod
     def count(self) -> int: ...
+
+    @abstractmethod
+    def retag(self, transform: RetagTransform, *, progress: RetagProgress | None = None) -> RetagReport:
+        """Replace every stored document's tags by `transform`'s, in batches, while search answers
+        throughout and shows the old tags until the new ones are all in place, at once. Reviews,
+        history and human corrections stay (each re-tagged record goes through carried_over);
+        documents written while it runs are re-tagged from their latest form (catch-up). A document
+        whose new tags the backend refuses keeps its old ones (`kept`). One re-tag at a time."""
 
     def search(self, request: SearchRequest) -> SearchResult:
         # Text with no words in it ("*", "()") matches nothing; it must not become "match all".
@@ -137,6 +188,14 @@ class DocumentIndex(ABC):
     def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
         """Take a report off the triage queue, atomically: of two reviewers at once, one wins.
         None when `doc_id` is not indexed."""
+
+    @abstractmethod
+    def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:
+        """Apply a document's merged human label (labels.merge) over its stored tags, atomically
+        against concurrent writes, searchable when this returns (the corrected domains filter and
+        facet at once); the document as now stored, or None when `doc_id` is not indexed. The
+        review, history and the model's own scores stay. A label merging fewer corrections than
+        the stored one (two analysts at once, the older applied last) leaves the stored one."""
 
     @abstractmethod
     def known_entity_keys_many(self, pairs_by_document: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, set[tuple[str, str]]]:

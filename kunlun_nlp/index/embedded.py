@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,13 @@ from kunlun_nlp.index.base import (
     DocumentIndex,
     IndexUnavailableError,
     IndexWriteReport,
+    RetagProgress,
+    RetagReport,
+    RetagTransform,
     ReviewOutcome,
     carried_over,
     refusal_reason,
+    retagged_batch,
 )
 from kunlun_nlp.index.embedded_facets import FacetCounts
 from kunlun_nlp.index.embedded_query import (
@@ -42,6 +48,7 @@ from kunlun_nlp.index.embedded_query import (
     total_sql,
 )
 from kunlun_nlp.index.embedded_vectors import VectorIndex
+from kunlun_nlp.labels.correction import apply_correction_record, latest_label
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
 from kunlun_nlp.search.request import LANGUAGE_FACET_SIZE, TOTAL_HITS_CAP, SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
@@ -108,6 +115,21 @@ END;
 CREATE TRIGGER IF NOT EXISTS documents_deleted AFTER DELETE ON documents BEGIN
     INSERT INTO deleted_rows(doc_rowid) VALUES (old.rowid);
 END;
+-- Which documents were written while a re-tag ran (its catch-up), by any connection: logged only
+-- while index_meta has a 'retag' row (EmbeddedIndex.retag).
+CREATE TABLE IF NOT EXISTS retag_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS documents_retag_insert AFTER INSERT ON documents
+WHEN EXISTS (SELECT 1 FROM index_meta WHERE name = 'retag') BEGIN
+    INSERT INTO retag_changes(doc_id) VALUES (new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_retag_update AFTER UPDATE ON documents
+WHEN EXISTS (SELECT 1 FROM index_meta WHERE name = 'retag') BEGIN
+    INSERT INTO retag_changes(doc_id) VALUES (new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS bodies_retag_update AFTER UPDATE ON bodies
+WHEN EXISTS (SELECT 1 FROM index_meta WHERE name = 'retag') BEGIN
+    INSERT INTO retag_changes(doc_id) SELECT id FROM documents WHERE rowid = new.rowid;
+END;
 """
 
 # Layout 1 to 2, in one transaction: the small columns and the bodies copied apart (rowids kept, so
@@ -141,6 +163,9 @@ _LAYOUT_1_COLUMNS = (
 )
 _PAIRS_PER_QUERY = 400  # two bound values each: well under SQLite's limit of 32,766
 _SAVE_VECTORS_AFTER = 10_000  # vectors added since the graph file was written
+_RETAG_BATCH = 256  # documents re-tagged per batch
+# How long a re-tag waits for SQLite's write lock (other writers hold it for one put at a time).
+_RETAG_LOCK_SECONDS = 60.0
 
 
 class EmbeddedIndex(DocumentIndex):
@@ -212,16 +237,17 @@ class EmbeddedIndex(DocumentIndex):
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         return IndexWriteReport(indexed=len(records), failed=failed)
 
-    def _put_one(self, record: dict[str, Any], now: datetime) -> None:
+    def _put_one(self, record: dict[str, Any], now: datetime, db: sqlite3.Connection | None = None) -> None:
+        db = db or self._db  # a re-tag writes in a transaction on a connection of its own
         embedding = np.asarray(record.pop("embedding"), dtype=np.float32).tobytes()
-        previous = self._db.execute(f"SELECT d.rowid, {_RECORD_COLUMNS} {_RECORD_FROM} WHERE d.id = ?", (record["id"],)).fetchone()
+        previous = db.execute(f"SELECT d.rowid, {_RECORD_COLUMNS} {_RECORD_FROM} WHERE d.id = ?", (record["id"],)).fetchone()
         if previous:
             record = carried_over(record, _record(*previous[1:]), now)
-            self._db.execute("DELETE FROM documents WHERE rowid = ?", (previous[0],))  # its entities and domains go too
-            self._db.execute("DELETE FROM bodies WHERE rowid = ?", (previous[0],))
+            db.execute("DELETE FROM documents WHERE rowid = ?", (previous[0],))  # its entities and domains go too
+            db.execute("DELETE FROM bodies WHERE rowid = ?", (previous[0],))
         review = record.pop("review") or {}
         grade = record.get("grade") or ""
-        cursor = self._db.execute(
+        cursor = db.execute(
             "INSERT INTO documents(id, source, published, ingested_at, priority, reliability, credibility,"
             " reviewed_by, reviewed_at, language, domain_bits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -240,28 +266,156 @@ class EmbeddedIndex(DocumentIndex):
         )
         rowid = cursor.lastrowid
         title, text = record.pop("title"), record.pop("text")  # stored once, in their own columns
-        self._db.execute(
+        db.execute(
             "INSERT INTO bodies(rowid, embedding, title, text, record) VALUES (?, ?, ?, ?, ?)",
             (rowid, embedding, title, text, json.dumps(record, ensure_ascii=False)),
         )
-        self._db.executemany(
+        db.executemany(
             "INSERT INTO doc_domains(doc_rowid, label) VALUES (?, ?)", [(rowid, d) for d in record["domains"]]
         )
-        self._db.executemany(
+        db.executemany(
             "INSERT INTO doc_entities(doc_rowid, label, normalized, key) VALUES (?, ?, ?, ?)",
             {(rowid, e["label"], e["normalized"], e["key"]) for e in record["entities"]},
         )
+
+    # -- re-tagging ----------------------------------------------------------------------------
+
+    def retag(self, transform: RetagTransform, *, progress: RetagProgress | None = None) -> RetagReport:
+        """Re-tag in two steps. First every document is read (scan) and re-tagged into a staging
+        file beside the index while reads and writes go on as usual; then one transaction, on a
+        connection of its own, writes them all: readers (WAL) see the old tags until it commits and
+        the new ones after, never a mix; writers wait for it (SQLite's write lock).
+
+        Catch-up: from before the scan until that transaction, triggers log the id of every
+        document any connection inserts or updates (retag_changes); inside the transaction those
+        are re-tagged again from their stored form, which nothing can change any more, instead of
+        their staged tags. The transaction also gives the index a new generation: every process
+        rebuilds its HNSW graph from the stored embeddings on its next read (this one at once), so
+        the vector file never mixes old and new vectors."""
+        started, kept = time.monotonic(), {}
+        db = sqlite3.connect(self.path, timeout=_RETAG_LOCK_SECONDS, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA foreign_keys=ON")
+            self._retag_logging(db, on=True)
+            with tempfile.TemporaryDirectory(prefix=".retag-", dir=self.path.parent) as folder:
+                staged_path = Path(folder) / "staged.sqlite3"
+                self._stage(staged_path, transform, progress)
+                retagged, caught_up = self._commit_retag(db, staged_path, transform, kept)
+        except BaseException:
+            try:
+                self._retag_logging(db, on=False)
+            except sqlite3.Error:
+                pass  # the failure itself is what is raised
+            raise
+        finally:
+            db.close()
+        with self._lock:  # this process's graph and facet arrays: rebuilt now, not by the next search
+            self._facets = FacetCounts()
+            self._vectors.catch_up(self._db)
+            self._vectors.save()
+        return RetagReport(retagged, caught_up, kept, time.monotonic() - started, str(self.path))
+
+    @staticmethod
+    def _retag_logging(db: sqlite3.Connection, *, on: bool) -> None:
+        """Start (or stop) logging the documents written, with an empty log."""
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("DELETE FROM retag_changes")
+        if on:
+            db.execute("INSERT OR REPLACE INTO index_meta(name, value) VALUES ('retag', ?)", (datetime.now(timezone.utc).isoformat(),))
+        else:
+            db.execute("DELETE FROM index_meta WHERE name = 'retag'")
+        db.execute("COMMIT")
+
+    def _stage(self, path: Path, transform: RetagTransform, progress: RetagProgress | None) -> None:
+        """Every document's re-tagged record into a scratch SQLite file (id → record JSON)."""
+        staged = sqlite3.connect(path, isolation_level=None)
+        try:
+            staged.execute("PRAGMA journal_mode=OFF")
+            staged.execute("PRAGMA synchronous=OFF")
+            staged.execute("CREATE TABLE staged (id TEXT PRIMARY KEY, record TEXT NOT NULL)")
+            total, done = self.count(), 0
+            for batch in self.scan(_RETAG_BATCH):
+                rows = [(t.id, json.dumps(tagged_to_record(t), ensure_ascii=False)) for t in retagged_batch(transform, batch)]
+                staged.executemany("INSERT OR REPLACE INTO staged(id, record) VALUES (?, ?)", rows)
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            staged.close()
+
+    def _commit_retag(self, db: sqlite3.Connection, staged_path: Path, transform: RetagTransform, kept: dict[str, str]) -> tuple[int, int]:
+        """The one transaction: the staged records of the documents nobody wrote to meanwhile, the
+        others re-tagged from their latest form; (documents re-tagged, of them caught up)."""
+        db.execute("ATTACH DATABASE ? AS retag", (str(staged_path),))
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                now = datetime.now(timezone.utc)
+                changed = {doc_id for (doc_id,) in db.execute("SELECT DISTINCT doc_id FROM retag_changes")}
+                retagged, last = 0, ""
+                while rows := db.execute("SELECT id, record FROM retag.staged WHERE id > ? ORDER BY id LIMIT 500", (last,)).fetchall():
+                    last = rows[-1][0]
+                    for doc_id, record in rows:
+                        if doc_id not in changed:
+                            retagged += self._put_retagged(db, json.loads(record), now, kept)
+                ids, caught_up = sorted(changed), 0
+                for first in range(0, len(ids), _RETAG_BATCH):
+                    part = ids[first : first + _RETAG_BATCH]
+                    rows = db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id IN ({_marks(part)})", part).fetchall()
+                    for tagged in retagged_batch(transform, [_tagged(row) for row in rows]):
+                        retagged += self._put_retagged(db, tagged_to_record(tagged), now, kept)
+                    caught_up += len(rows)
+                db.execute("UPDATE index_meta SET value = lower(hex(randomblob(16))) WHERE name = 'generation'")
+                db.execute("DELETE FROM index_meta WHERE name = 'retag'")
+                db.execute("DELETE FROM retag_changes")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        finally:
+            db.execute("DETACH DATABASE retag")
+        return retagged, caught_up
+
+    def _put_retagged(self, db: sqlite3.Connection, record: dict[str, Any], now: datetime, kept: dict[str, str]) -> int:
+        """Write one re-tagged record over the stored one (carried over: review, history,
+        correction); 0 and the reason in `kept` when it would be refused (the old tags stay)."""
+        reason = refusal_reason(record)
+        if reason:
+            kept[record["id"]] = reason
+            return 0
+        self._put_one(record, now, db)
+        return 1
 
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> TaggedDocument | None:
         with self._lock:
             row = self._db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id = ?", (doc_id,)).fetchone()
-        if row is None:
-            return None
-        record = _record(*row[:6])
-        record["embedding"] = np.frombuffer(row[6], dtype=np.float32).tolist()
-        return tagged_from_record(record)
+        return None if row is None else _tagged(row)
+
+    def scan(self, batch_size: int = 500) -> Iterator[list[TaggedDocument]]:
+        """The ids stored when the walk begins, in rowid order, then each page read by id as it is
+        stored then: a document rewritten during the walk (a new rowid) still comes once, in its
+        latest form; one deleted meanwhile is skipped, one added meanwhile is not seen."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        with self._lock:
+            ids = [doc_id for (doc_id,) in self._db.execute("SELECT id FROM documents ORDER BY rowid")]
+        for first in range(0, len(ids), batch_size):
+            page = ids[first : first + batch_size]
+            found = {}
+            for part in range(0, len(page), _PAIRS_PER_QUERY):  # bound values under SQLite's limit
+                wanted = page[part : part + _PAIRS_PER_QUERY]
+                with self._lock:
+                    rows = self._db.execute(
+                        f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id IN ({_marks(wanted)})", wanted
+                    ).fetchall()
+                found.update((row[5], _tagged(row)) for row in rows)
+            batch = [found[doc_id] for doc_id in page if doc_id in found]
+            if batch:
+                yield batch
 
     def embedding_of(self, doc_id: str) -> list[float] | None:
         with self._lock:
@@ -347,6 +501,28 @@ class EmbeddedIndex(DocumentIndex):
             return None
         return ReviewOutcome(Review(row[0], datetime.fromisoformat(row[1])), newly_reviewed=False)
 
+    def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:
+        """One transaction: the stored record read, corrected and written back as a put writes it
+        (its domain and entity rows, full-text row and a new rowid, so the facet counts and the
+        vector graph follow as they follow any write)."""
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    row = self._db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id = ?", (doc_id,)).fetchone()
+                    if row is not None:
+                        record = _record(*row[:6])
+                        record["embedding"] = np.frombuffer(row[6], dtype=np.float32).tolist()
+                        label = latest_label(correction, record.get("correction"))  # never an older label over a newer
+                        self._put_one(apply_correction_record(record, label), datetime.now(timezone.utc))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
+        return None if row is None else self.get(doc_id)
+
     def known_entity_keys_many(self, pairs_by_document: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, set[tuple[str, str]]]:
         wanted = {doc_id: set(pairs) for doc_id, pairs in pairs_by_document.items()}
         every = sorted(set().union(*wanted.values()))
@@ -398,6 +574,13 @@ def _record(reviewed_by: str | None, reviewed_at: str | None, stored: str, title
     record.update(id=doc_id, title=title, text=text)
     record["review"] = {"reviewed_by": reviewed_by, "reviewed_at": reviewed_at} if reviewed_at else None
     return record
+
+
+def _tagged(row: tuple[Any, ...]) -> TaggedDocument:
+    """A stored document from a row of _RECORD_COLUMNS and the embedding."""
+    record = _record(*row[:6])
+    record["embedding"] = np.frombuffer(row[6], dtype=np.float32).tolist()
+    return tagged_from_record(record)
 
 
 def _marks(values: Iterable[Any]) -> str:

@@ -5,10 +5,15 @@ engine_query.py). Documents go to a versioned index (`<name>-v<N>`) reached thro
 `<name>`, so a new mapping can be built beside the old one and the alias swapped without
 downtime. Writes use `streaming_bulk`, conditional on the version read (optimistic concurrency),
 so a re-ingest never overwrites a review that landed meanwhile; the mapping is explicit and strict.
+A re-tag builds `<name>-v<N>-r<stamp>` the same way (retag); a conditional write lands on the index
+it read from, so one that raced the swap fails there and is read again through the alias.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -24,8 +29,13 @@ from kunlun_nlp.index.base import (
     DocumentIndex,
     IndexUnavailableError,
     IndexWriteReport,
+    RetagProgress,
+    RetagReport,
+    RetagTransform,
     ReviewOutcome,
     carried_over,
+    refusal_reason,
+    retagged_batch,
 )
 from kunlun_nlp.index.engine_query import (
     HIT_FIELDS,
@@ -38,6 +48,7 @@ from kunlun_nlp.index.engine_query import (
     knn_cosine,
     marked_fragments,
 )
+from kunlun_nlp.labels.correction import apply_correction_record, latest_label
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
 from kunlun_nlp.search.request import FACET_ENTITY_LABELS, SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
@@ -45,11 +56,20 @@ from kunlun_nlp.vocabulary import DOMAIN_LABELS, ENTITY_LABELS
 
 # 2: triage fields (priority, grade, cases, review); 3: not_tagged, furniture, published_via;
 # 4: flat entity keys and names (facets, entity filters and novelty without nested queries);
-# 5: history (the reviewed versions of a report whose text changed; stored, not searched)
-MAPPING_VERSION = 5
+# 5: history (the reviewed versions of a report whose text changed; stored, not searched);
+# 6: correction (the merged human label, stored) and corrected_by (who corrected it last, filterable)
+MAPPING_VERSION = 6
 # Rounds of read-then-conditional-write before giving up on a report others keep changing.
 _WRITE_ATTEMPTS = 10
 _BULK_CHUNK = 500  # documents per bulk request (a record with its vector is about 10 kB)
+# A writer that finds its index write-blocked or gone (a re-tag swapping indexes) reads again
+# through the alias; the block lasts as long as the re-tag's last catch-up, seconds at most.
+_SWAP_WAIT_SECONDS = 60.0
+_RETAG_BATCH = 256  # documents re-tagged per round trip
+_CATCH_UP_ROUNDS = 5  # catch-up rounds while writes go on, before the old index is write-blocked
+_BLOCKED_CATCH_UP = 100  # few enough documents to re-tag while writers wait
+
+log = logging.getLogger(__name__)
 _KEYWORD = {"type": "keyword"}
 # Counted by facets: the lookup of their values is built when an index is refreshed, not by the
 # first search after it (tens of milliseconds for a field of 100,000 values).
@@ -88,6 +108,9 @@ MAPPINGS: dict[str, Any] = {
         "not_tagged": _KEYWORD,  # why the models did not tag it (a language they do not read)
         "furniture": {"type": "object", "enabled": False},  # [start, end] pairs, kept with the text
         "published_via": _KEYWORD,
+        "correction": {"type": "object", "enabled": False},  # the merged human label (kunlun_nlp.labels)
+        "split_windows": {"type": "keyword"},  # domains a long report's windows disagree on
+        "corrected_by": _KEYWORD,  # who corrected it last: corrected reports can be told apart
         "entities": {
             "type": "nested",  # label and value must match within one entity
             "properties": {
@@ -140,9 +163,13 @@ class SearchEngineIndex(DocumentIndex):
                 self._create(self.versioned_name, alias=True)
             else:
                 current = list(self.client.indices.get_alias(name=self.alias))
-                if current != [self.versioned_name]:
+                if not (len(current) == 1 and self._of_this_mapping(current[0])):
                     self._migrate(current)
         self._ready = True
+
+    def _of_this_mapping(self, name: str) -> bool:
+        """`<alias>-v<N>` as first created or migrated, `<alias>-v<N>-r<stamp>` as a re-tag built it."""
+        return name == self.versioned_name or name.startswith(f"{self.versioned_name}-r")
 
     def _create(self, name: str, *, alias: bool) -> None:
         self.client.indices.create(
@@ -183,10 +210,9 @@ class SearchEngineIndex(DocumentIndex):
         self.ensure_index()
         pending = {tagged.id: tagged for tagged in documents}  # the last copy of an id wins, as a later put would
         indexed, failed = 0, {}
-        for _ in range(_WRITE_ATTEMPTS):
-            if not pending:
-                break
-            conflicts = {}
+        attempts, swap = 0, _SwapWait()
+        while pending and attempts < _WRITE_ATTEMPTS:
+            conflicts, swapped = {}, False
             with _engine_errors(self.url):
                 # No refresh per chunk (it made a put 3-4x slower than a plain bulk): one at the end.
                 for ok, item in streaming_bulk(
@@ -198,9 +224,13 @@ class SearchEngineIndex(DocumentIndex):
                         indexed += 1
                     elif result.get("status") == 409:
                         conflicts[doc_id] = pending[doc_id]  # changed since the read (a review?): read again
+                    elif _swapped_out(result.get("error")):
+                        conflicts[doc_id], swapped = pending[doc_id], True  # a re-tag's swap: read again
                     else:
                         failed[doc_id] = _refusal(result.get("error"))
             pending = conflicts
+            if not (swapped and swap.pause()):  # waiting out a swap is not an attempt
+                attempts += 1
         if indexed:
             with _engine_errors(self.url):
                 self.client.indices.refresh(index=self.alias)  # searchable when put returns
@@ -219,7 +249,7 @@ class SearchEngineIndex(DocumentIndex):
         """Bulk actions that keep each stored review and land only on the version it was read
         from (`create` for a report not stored yet): a review marked in between makes them fail."""
         records = {doc_id: engine_record(tagged) for doc_id, tagged in documents.items()}
-        found = self.client.mget(index=self.alias, ids=list(records), source_includes=["review", "title", "text", "history"])
+        found = self.client.mget(index=self.alias, ids=list(records), source_includes=["review", "title", "text", "history", "correction"])
         stored = {d["_id"]: d for d in found["docs"] if d.get("found")}
         now = datetime.now(timezone.utc)
         actions = []
@@ -228,11 +258,11 @@ class SearchEngineIndex(DocumentIndex):
             if current is None:
                 actions.append({"_op_type": "create", "_index": self.alias, "_id": doc_id, "_source": record})
                 continue
-            source = carried_over(record, current["_source"], now)
+            source = with_derived_fields(carried_over(record, current["_source"], now))  # a correction changes the tags
             actions.append(
                 {
                     "_op_type": "index",
-                    "_index": self.alias,
+                    "_index": current["_index"],  # where it was read: after a re-tag's swap it fails there
                     "_id": doc_id,
                     "_source": source,
                     "if_seq_no": current["_seq_no"],
@@ -244,8 +274,9 @@ class SearchEngineIndex(DocumentIndex):
     def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
         self.ensure_index()
         review = Review(reviewer, when)
+        attempts, swap = 0, _SwapWait()
         with _engine_errors(self.url):
-            for _ in range(_WRITE_ATTEMPTS):
+            while attempts < _WRITE_ATTEMPTS:
                 try:
                     current = self.client.get(index=self.alias, id=doc_id, source_includes=["review"])
                 except NotFoundError:
@@ -265,8 +296,42 @@ class SearchEngineIndex(DocumentIndex):
                     )
                     return ReviewOutcome(review, newly_reviewed=True)
                 except ConflictError:
-                    continue  # read again: another analyst reviewed it first, or it was re-ingested
+                    attempts += 1  # read again: another analyst reviewed it first, or it was re-ingested
+                except ApiError as exc:
+                    if not (_swapped_out(exc) and swap.pause()):
+                        raise  # read again once a re-tag's swap is done, unless it never ends
         raise IndexUnavailableError(f"search engine at {self.url}: report {doc_id} kept changing while being reviewed")
+
+    def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:
+        """Read, correct, write back on the version read (a concurrent write makes it read again),
+        refreshed: searchable by its corrected tags when this returns. During a re-tag's swap it
+        waits, as mark_reviewed does, and corrects the copy behind the alias then."""
+        self.ensure_index()
+        attempts, swap = 0, _SwapWait()
+        with _engine_errors(self.url):
+            while attempts < _WRITE_ATTEMPTS:
+                try:
+                    current = self.client.get(index=self.alias, id=doc_id)
+                except NotFoundError:
+                    return None
+                label = latest_label(correction, current["_source"].get("correction"))  # never an older label over a newer
+                source = with_derived_fields(apply_correction_record(current["_source"], label))
+                try:
+                    self.client.index(
+                        index=current["_index"],
+                        id=doc_id,
+                        document=source,
+                        if_seq_no=current["_seq_no"],
+                        if_primary_term=current["_primary_term"],
+                        refresh=True,
+                    )
+                    return tagged_from_record(source)
+                except ConflictError:
+                    attempts += 1  # re-ingested or reviewed meanwhile: correct the latest copy
+                except ApiError as exc:
+                    if not (_swapped_out(exc) and swap.pause()):
+                        raise
+        raise IndexUnavailableError(f"search engine at {self.url}: report {doc_id} kept changing while being corrected")
 
     def known_entity_keys_many(self, pairs_by_document: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, set[tuple[str, str]]]:
         wanted = {doc_id: set(pairs) for doc_id, pairs in pairs_by_document.items()}
@@ -296,6 +361,147 @@ class SearchEngineIndex(DocumentIndex):
         }
         return {doc_id: {p for p in pairs if named_by.get(p, set()) - {doc_id}} for doc_id, pairs in wanted.items()}
 
+    # -- re-tagging ----------------------------------------------------------------------------
+
+    def retag(self, transform: RetagTransform, *, progress: RetagProgress | None = None) -> RetagReport:
+        """A new index of this mapping version (`<alias>-v<N>-r<UTC stamp><4 hex>`) is built beside
+        the current one from the re-tagged documents, caught up, swapped in behind the alias in
+        one update_aliases call, and the old one deleted. Search reads the old index until the
+        swap and the new one after it, complete: never a mix, never a gap.
+
+        Catch-up: writes go on to the old index while the new one fills. The engine gives every
+        write the shard's next sequence number, so what was written since a moment is a range
+        query on `_seq_no` above the global checkpoint read then (every write up to it is done on
+        every copy, so a refresh shows it). No clock is involved. Rounds of catch-up run while
+        writes go on, until few documents are left; then the old index is write-blocked (the
+        engine waits for the writes in flight), a last round copies what came in meanwhile, and
+        the alias moves. A writer refused by the block, or by the old index's deletion, reads again
+        through the alias (put, mark_reviewed: they write where they read, conditionally).
+
+        One re-tag at a time: an index or write block left by one that died midway is removed when
+        the next begins."""
+        started = time.monotonic()
+        self.ensure_index()
+        with _engine_errors(self.url):
+            (old,) = list(self.client.indices.get_alias(name=self.alias))
+            self._clear_leftovers(old)
+            new = f"{self.versioned_name}-r{datetime.now(timezone.utc):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
+            self._create(new, alias=False)
+            try:
+                caught_up, kept = self._fill(old, new, transform, progress)
+                self.client.indices.update_aliases(
+                    actions=[
+                        {"remove": {"index": old, "alias": self.alias}},
+                        {"add": {"index": new, "alias": self.alias, "is_write_index": True}},
+                    ]
+                )
+            except BaseException:
+                self._abandon(old, new)
+                raise
+            self.client.indices.delete(index=old)
+            retagged = int(self.client.count(index=new)["count"]) - len(kept)
+        return RetagReport(retagged, caught_up, kept, time.monotonic() - started, new)
+
+    def _fill(self, old: str, new: str, transform: RetagTransform, progress: RetagProgress | None) -> tuple[int, dict[str, str]]:
+        """Fill `new` with the re-tagged documents of `old` and catch it up; `old` is write-blocked
+        when this returns. (documents caught up, documents kept with their old tags)."""
+        total, kept = self.count(), {}
+        since = self._checkpoint(old)  # before the refresh: every write up to it is in the scan
+        self.client.indices.refresh(index=old)
+        done = 0
+        for batch in self.scan(_RETAG_BATCH):
+            self._write_retagged(new, batch, transform, kept)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        caught_up = 0
+        for _ in range(_CATCH_UP_ROUNDS):
+            count, since = self._catch_up(old, new, since, transform, kept)
+            caught_up += count
+            if count <= _BLOCKED_CATCH_UP:
+                break
+        self.client.indices.add_block(index=old, block="write")  # answers once the writes in flight are done
+        count, _ = self._catch_up(old, new, since, transform, kept)
+        self.client.indices.refresh(index=new)
+        return caught_up + count, kept
+
+    def _checkpoint(self, index: str) -> int:
+        """The lowest global checkpoint of the index's primaries: every write numbered up to it is
+        done on every copy (conservative over several shards: more is caught up, never less)."""
+        shards = self.client.indices.stats(index=index, level="shards")["indices"][index]["shards"]
+        return min(int(c["seq_no"]["global_checkpoint"]) for copies in shards.values() for c in copies if c["routing"]["primary"])
+
+    def _catch_up(self, old: str, new: str, since: int, transform: RetagTransform, kept: dict[str, str]) -> tuple[int, int]:
+        """Re-tag into `new` the documents written to `old` after checkpoint `since` (their latest
+        form, over the copy made earlier); (how many, the checkpoint to go on from)."""
+        upto = self._checkpoint(old)
+        self.client.indices.refresh(index=old)
+        count, batch = 0, []
+        query = {"query": {"range": {"_seq_no": {"gt": since}}}}
+        for hit in scan(self.client, index=old, query=query, size=_RETAG_BATCH):
+            batch.append(tagged_from_record(hit["_source"]))
+            if len(batch) >= _RETAG_BATCH:
+                self._write_retagged(new, batch, transform, kept)
+                count, batch = count + len(batch), []
+        self._write_retagged(new, batch, transform, kept)
+        return count + len(batch), upto
+
+    def _write_retagged(self, new: str, stored: list[TaggedDocument], transform: RetagTransform, kept: dict[str, str]) -> None:
+        """Each stored document, re-tagged and carried over (review, history, correction), into
+        `new`; one whose new tags are refused goes in as it was, and is named in `kept`."""
+        if not stored:
+            return
+        now = datetime.now(timezone.utc)
+        sources = {}
+        for before, after in zip(stored, retagged_batch(transform, stored)):
+            # back through TaggedDocument: what engine_record derives, it derives from the carried-over tags
+            tagged = tagged_from_record(carried_over(tagged_to_record(after), tagged_to_record(before), now))
+            reason = refusal_reason(tagged_to_record(tagged))
+            if reason:
+                kept[before.id] = reason
+            else:
+                kept.pop(before.id, None)
+            sources[before.id] = engine_record(before if reason else tagged)
+        refused = self._index_into(new, sources)
+        kept.update(refused)
+        unstored = self._index_into(new, {t.id: engine_record(t) for t in stored if t.id in refused})
+        if unstored:
+            doc_id, reason = next(iter(unstored.items()))
+            raise IndexUnavailableError(f"search engine at {self.url}: re-tag could not copy {doc_id} into {new}: {reason}")
+
+    def _index_into(self, index: str, sources: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """Write `sources` (id → record) to `index` as they are; the refused ones with the reason."""
+        actions = ({"_op_type": "index", "_index": index, "_id": doc_id, "_source": source} for doc_id, source in sources.items())
+        refused = {}
+        for ok, item in streaming_bulk(self.client, actions, chunk_size=_BULK_CHUNK, raise_on_error=False, max_retries=2):
+            if not ok:
+                (result,) = item.values()
+                refused[result.get("_id", "?")] = _refusal(result.get("error"))
+        return refused
+
+    def _clear_leftovers(self, current: str) -> None:
+        """What a re-tag that died midway left: its half-built index, and the write block on the
+        index still behind the alias."""
+        settings = self.client.indices.get_settings(index=f"{self.alias}-v*", allow_no_indices=True)
+        for name, found in settings.items():
+            if name != current:
+                log.warning("deleting %s, left by a re-tag that did not finish", name)
+                self.client.indices.delete(index=name)
+            elif str(found["settings"]["index"].get("blocks", {}).get("write")).lower() == "true":
+                log.warning("lifting the write block a re-tag that did not finish left on %s", name)
+                self.client.indices.put_settings(index=name, settings={"index.blocks.write": None})
+
+    def _abandon(self, old: str, new: str) -> None:
+        """A re-tag failed: writes go on to `old` and `new` is deleted, unless the swap went through
+        (then the next re-tag deletes `old`). Best effort: the failure itself is what is raised."""
+        try:
+            if new in self.client.indices.get_alias(name=self.alias):
+                return
+            self.client.indices.put_settings(index=old, settings={"index.blocks.write": None})
+            self.client.indices.delete(index=new)
+        except (TransportError, ApiError) as exc:
+            log.warning("re-tag of %s failed, and cleaning up after it too: %s", self.alias, exc)
+
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> TaggedDocument | None:
@@ -306,6 +512,22 @@ class SearchEngineIndex(DocumentIndex):
             except NotFoundError:
                 return None
         return tagged_from_record(found["_source"])
+
+    def scan(self, batch_size: int = 500) -> Iterator[list[TaggedDocument]]:
+        """A scroll over the alias: the documents as they were when the walk began. The scroll is
+        kept for 30 minutes between pages, as a caller may tag each batch before asking for more."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.ensure_index()
+        batch: list[TaggedDocument] = []
+        with _engine_errors(self.url):
+            for hit in scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, size=batch_size, scroll="30m"):
+                batch.append(tagged_from_record(hit["_source"]))
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
 
     def embedding_of(self, doc_id: str) -> list[float] | None:
         self.ensure_index()
@@ -397,9 +619,37 @@ def with_derived_fields(record: dict[str, Any]) -> dict[str, Any]:
         **record,
         "reliability": grade[:1] or None,
         "credibility": int(grade[1:]) if grade[1:] else None,
+        "corrected_by": (record.get("correction") or {}).get("by") or None,
         "entity_keys": {label: sorted(values) for label, values in keys.items()},
         "entity_names": {label: sorted(values) for label, values in names.items()},
     }
+
+
+class _SwapWait:
+    """Short pauses, longer each time, for a writer whose index a re-tag is swapping out: False
+    once _SWAP_WAIT_SECONDS have gone by."""
+
+    def __init__(self) -> None:
+        self._deadline: float | None = None
+        self._delay = 0.02
+
+    def pause(self) -> bool:
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + _SWAP_WAIT_SECONDS
+        if now >= self._deadline:
+            return False
+        time.sleep(min(self._delay, self._deadline - now))
+        self._delay = min(self._delay * 2, 0.5)
+        return True
+
+
+def _swapped_out(error: Any) -> bool:
+    """Whether a write was refused because a re-tag is swapping its index out (write-blocked) or
+    has (deleted): the document is then read again through the alias and written there."""
+    if isinstance(error, ApiError):
+        error = error.body.get("error") if isinstance(error.body, dict) else None
+    return isinstance(error, dict) and error.get("type") in ("cluster_block_exception", "index_not_found_exception")
 
 
 def _refusal(error: Any) -> str:

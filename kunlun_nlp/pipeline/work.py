@@ -79,6 +79,7 @@ class WorkItem:
             embedding=[round(float(x), 6) for x in encoded.embedding] if encoded is not None else [],
             subtypes=list(prediction.subtypes) if prediction else [],
             evidence=dict(prediction.evidence) if prediction else {},
+            split_windows=list(prediction.split_windows) if prediction else [],
             model=model_version,
             cases=self.cases,
             priority=self.priority,

@@ -71,10 +71,10 @@ class IntakeQueue:
 
     # -- accepting -------------------------------------------------------------------------------
 
-    def submit(self, documents: Sequence[Document]) -> str:
+    def submit(self, documents: Sequence[Document], *, submitted_by: str | None = None) -> str:
         """Queue documents durably; the job id returned means every one will be stored or listed as
         failed. The job record is written after its documents: a caller that dies midway leaves no
-        job (and got no id), never half of one."""
+        job (and got no id), never half of one. `submitted_by` (the API key's name) stays with the job."""
         if not documents:
             raise ValueError("a job needs at least one document")
         with self._storage_errors():
@@ -82,7 +82,10 @@ class IntakeQueue:
             batches = [list(documents[i : i + self.batch_size]) for i in range(0, len(documents), self.batch_size)]
             for number, batch in enumerate(batches):
                 self.huey.put(f"batch:{job}:{number}", batch)
-            self.huey.put(f"job:{job}", {"documents": len(documents), "batches": len(batches), "created": time.time()})
+            self.huey.put(
+                f"job:{job}",
+                {"documents": len(documents), "batches": len(batches), "created": time.time(), "submitted_by": submitted_by},
+            )
             for number in range(len(batches)):
                 self._tag_batch(job, number)
         return job
@@ -112,6 +115,7 @@ class IntakeQueue:
             updated=max((o["finished"] for o in results.values()), default=meta["created"]),
             retrying=sum(1 for lease in leases.values() if lease["state"] == "retrying"),
             not_tagged=[report for outcome in results.values() for report in outcome["not_tagged"]],
+            submitted_by=meta.get("submitted_by"),  # jobs queued before it was kept have none
         )
 
     def health(self) -> QueueHealth:

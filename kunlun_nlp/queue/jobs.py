@@ -27,6 +27,7 @@ class JobStatus:
     updated: float  # when the last batch finished (created while none has)
     retrying: int = 0  # batches waiting out an index outage
     not_tagged: list[dict[str, str]] = field(default_factory=list)
+    submitted_by: str | None = None  # the API key's name; None from the CLI
 
     @property
     def queued(self) -> int:

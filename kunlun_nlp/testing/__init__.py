@@ -9,6 +9,7 @@ import pytest
 pytest.register_assert_rewrite("kunlun_nlp.testing.index_contract", "kunlun_nlp.testing.queue_contract")
 
 from kunlun_nlp.testing.index_contract import (  # noqa: E402 - after the rewrite hook
+    CorrectionContract,
     CountContract,
     FacetContract,
     FilterContract,
@@ -16,12 +17,14 @@ from kunlun_nlp.testing.index_contract import (  # noqa: E402 - after the rewrit
     LanguageContract,
     NearestContract,
     ReviewContract,
+    ScanContract,
     WriteContract,
 )
 from kunlun_nlp.testing.queue_contract import QueueContract  # noqa: E402
 from kunlun_nlp.testing.synthetic import synthetic_corpus, synthetic_document, synthetic_untagged  # noqa: E402
 
 __all__ = [
+    "CorrectionContract",
     "CountContract",
     "FacetContract",
     "FilterContract",
@@ -30,6 +33,7 @@ __all__ = [
     "NearestContract",
     "QueueContract",
     "ReviewContract",
+    "ScanContract",
     "WriteContract",
     "synthetic_corpus",
     "synthetic_document",

@@ -17,6 +17,7 @@ pipeline, so the contract depends only on the index.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,9 @@ import pytest
 
 from kunlun_nlp.document import Review, TaggedDocument
 from kunlun_nlp.index.base import EMBEDDING_DIMS, DocumentIndex, IndexWriteReport
+from kunlun_nlp.labels import Correction, merge
 from kunlun_nlp.normalize import entity_key
+from kunlun_nlp.records import tagged_to_record
 from kunlun_nlp.search.request import TOTAL_HITS_CAP, EntityFilter, SearchRequest
 from kunlun_nlp.search.results import Facets, FacetValue, SearchHit, SearchResult
 from kunlun_nlp.testing.synthetic import (
@@ -525,13 +528,119 @@ class LanguageContract(_Corpus):
         assert report.indexed == 0 and set(report.failed) == {corpus[0].id}
 
 
+class ScanContract(_Corpus):
+    """A walk over the whole index (re-tagging, label-next): every document once, in batches."""
+
+    def test_scan_of_an_empty_index_yields_nothing(self, index):
+        assert list(index.scan()) == []
+
+    def test_scan_yields_every_document_once_in_batches(self, index, corpus):
+        untagged = synthetic_untagged()
+        index.put([*corpus, *untagged])
+        batches = list(index.scan(batch_size=7))
+        assert all(1 <= len(batch) <= 7 for batch in batches)
+        walked = [tagged for batch in batches for tagged in batch]
+        assert Counter(t.id for t in walked) == Counter(t.id for t in [*corpus, *untagged])
+        for tagged in walked:  # whole documents, as get returns them
+            stored = index.get(tagged.id)
+            assert replace(tagged, embedding=stored.embedding) == stored
+            assert tagged.embedding == pytest.approx(stored.embedding, abs=1e-6)
+        assert [len(b) for b in index.scan(batch_size=len(walked))] == [len(walked)]
+
+    def test_a_document_rewritten_during_the_scan_comes_once(self, loaded, corpus):
+        walk = loaded.scan(batch_size=5)
+        seen = [t.id for t in next(walk)]
+        later = next(t for t in reversed(corpus) if t.id not in seen)
+        loaded.put([replace(later, document=replace(later.document, title="Rewritten meanwhile"))])
+        seen += [t.id for batch in walk for t in batch]
+        assert Counter(seen) == Counter(t.id for t in corpus)
+
+
+class CorrectionContract(_Corpus):
+    """Human corrections over the stored tags (kunlun_nlp.labels): searchable at once, and kept
+    over every later write of the same document."""
+
+    @staticmethod
+    def _medicine_only(corpus: list[TaggedDocument]) -> TaggedDocument:
+        return next(t for t in corpus if _labels(t) == {"MEDICINE"} and t.entities)
+
+    @staticmethod
+    def _label(tagged: TaggedDocument, *earlier: Correction, **fields) -> tuple[Correction, dict]:
+        correction = Correction.create(tagged.id, by="ana", at=WHEN, **fields).checked_against(tagged_to_record(tagged))
+        return correction, merge([*earlier, correction])
+
+    @staticmethod
+    def _word(tagged: TaggedDocument) -> tuple[int, int]:
+        """A word of the text no entity covers."""
+        taken = {i for e in tagged.entities for i in range(e.start, e.end)}
+        word = next(m for m in re.finditer(r"[A-Za-z]{5,}", tagged.document.text) if not taken & set(range(*m.span())))
+        return word.span()
+
+    def test_a_correction_is_searchable_at_once(self, loaded, corpus):
+        doc = self._medicine_only(corpus)
+        start, end = self._word(doc)
+        gone = doc.entities[0]
+        environment_before = sum(1 for t in corpus if "ENVIRONMENT" in _labels(t))
+        _, label = self._label(doc, domains=["ENVIRONMENT"], add=[(start, end, "PRODUCT")], remove=[(gone.start, gone.end)])
+        corrected = loaded.apply_correction(doc.id, label)
+        assert [d.label for d in corrected.domains] == ["ENVIRONMENT"]
+        assert corrected.domain_scores == doc.domain_scores and corrected.model == doc.model  # the model's own, kept
+        assert corrected.correction["by"] == "ana" and corrected.correction["count"] == 1
+        assert corrected.subtypes == []  # the model's MEDICINE sub-type is not under ENVIRONMENT
+        mention = doc.document.text[start:end]
+        assert any((e.start, e.end, e.label, e.text) == (start, end, "PRODUCT", mention) for e in corrected.entities)
+        assert not any((e.start, e.end) == (gone.start, gone.end) for e in corrected.entities)
+        stored = loaded.get(doc.id)
+        assert replace(stored, embedding=corrected.embedding) == corrected
+        assert doc.id in ids(loaded.search(SearchRequest(domains=("ENVIRONMENT",), size=ALL)))
+        assert doc.id not in ids(loaded.search(SearchRequest(domains=("MEDICINE",), size=ALL)))
+        assert doc.id in ids(loaded.search(SearchRequest(entities=(EntityFilter("PRODUCT", mention),), size=ALL)))
+        facets = loaded.search(SearchRequest(facets=True)).facets
+        assert FacetValue("ENVIRONMENT", environment_before + 1) in facets.domains
+        assert loaded.count() == len(corpus)
+        assert loaded.apply_correction("no-such-document", label) is None
+
+    def test_a_later_label_replaces_the_earlier(self, loaded, corpus):
+        doc = self._medicine_only(corpus)
+        first, older = self._label(doc, domains=["ENVIRONMENT"], subtypes=["ENVIRONMENT.WASTE"])
+        loaded.apply_correction(doc.id, older)
+        _, label = self._label(loaded.get(doc.id), first, domains=["FOOD", "MEDICINE"])
+        corrected = loaded.apply_correction(doc.id, label)
+        assert [d.label for d in corrected.domains] == ["FOOD", "MEDICINE"] and corrected.subtypes == []
+        assert corrected.correction["count"] == 2
+        assert loaded.apply_correction(doc.id, older) == corrected  # the older label, applied late, loses
+        assert doc.id in ids(loaded.search(SearchRequest(domains=("FOOD",), size=ALL)))
+        assert doc.id not in ids(loaded.search(SearchRequest(domains=("ENVIRONMENT",), size=ALL)))
+
+    def test_the_human_label_survives_reingest_and_keeps_the_review(self, loaded, corpus):
+        doc = self._medicine_only(corpus)
+        start, end = self._word(doc)
+        loaded.mark_reviewed(doc.id, "bo", WHEN)
+        _, label = self._label(doc, domains=[], add=[(start, end, "ORG")])
+        loaded.apply_correction(doc.id, label)
+        assert loaded.get(doc.id).review == Review("bo", WHEN)
+        loaded.put([doc])  # the same report, the model's tags again
+        again = loaded.get(doc.id)
+        assert again.domains == [] and again.correction == label and again.review == Review("bo", WHEN)
+        assert any((e.start, e.end, e.label) == (start, end, "ORG") for e in again.entities)
+        assert doc.id not in ids(loaded.search(SearchRequest(domains=("MEDICINE",), size=ALL)))
+        moved = replace(doc, document=replace(doc.document, text="UPDATE: " + doc.document.text))
+        loaded.put([moved])  # other words: the domains still hold, the span no longer does
+        changed = loaded.get(doc.id)
+        assert changed.domains == [] and not any(e.label == "ORG" and e.start == start for e in changed.entities)
+        assert [(op["start"], op["end"]) for op in changed.correction["skipped"]] == [(start, end)]
+        assert doc.id not in ids(loaded.search(SearchRequest(domains=("MEDICINE",), size=ALL)))
+
+
 class IndexContract(
-    WriteContract, CountContract, FilterContract, FacetContract, NearestContract, ReviewContract, LanguageContract
+    WriteContract, CountContract, FilterContract, FacetContract, NearestContract, ReviewContract, LanguageContract, ScanContract,
+    CorrectionContract,
 ):
     """The whole contract. Subclasses provide an `index` fixture: an empty DocumentIndex."""
 
 
 __all__ = [
+    "CorrectionContract",
     "CountContract",
     "FacetContract",
     "FilterContract",
@@ -539,6 +648,7 @@ __all__ = [
     "LanguageContract",
     "NearestContract",
     "ReviewContract",
+    "ScanContract",
     "WriteContract",
     "by_id",
     "ids",
