@@ -353,7 +353,7 @@ def train_branch(active: ModelVersion, train: list[LabeledExample], plan: Feedba
 
     from kunlun_nlp.chunking import Chunker
     from training.branch_model import BranchedEncoder, additive_mask, load_branch_weights
-    from training.train_classifier import _document_logits, _Prepared
+    from training.train_classifier import _Prepared, training_step
 
     started = time.monotonic()
     random.seed(plan.seed)
@@ -401,7 +401,6 @@ def train_branch(active: ModelVersion, train: list[LabeledExample], plan: Feedba
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup))
     )
-    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     order = list(range(len(train)))
     rng = random.Random(plan.seed)
     history = []
@@ -413,18 +412,7 @@ def train_branch(active: ModelVersion, train: list[LabeledExample], plan: Feedba
             total = 0.0
             for number, first in enumerate(range(0, len(order), plan.batch_documents)):
                 docs = order[first : first + plan.batch_documents]
-                domain_logits, subtype_logits = _document_logits(model, data, docs)
-                weights = data.weights[docs]
-                domain_loss = (bce(domain_logits, data.domains[docs]).mean(1) * weights).sum() / weights.sum()
-                sub_mask = data.subtype_mask[docs]
-                subtype_loss = (bce(subtype_logits, data.subtypes[docs]) * sub_mask).sum() / sub_mask.sum().clamp(min=1)
-                loss = domain_loss + 0.5 * subtype_loss
-                optimiser.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-                optimiser.step()
-                schedule.step()
-                total += float(loss.detach()) * len(docs)
+                total += training_step(model, data, docs, optimiser, schedule, parameters) * len(docs)
                 report(epoch, 0.25 + 0.75 * ((epoch - 1) * batches + number + 1) / steps)
             history.append({"epoch": epoch, "train_loss": round(total / len(order), 4)})
             log(f"classifier: epoch {epoch}: loss {total / len(order):.4f} ({time.monotonic() - started:.0f} s)")

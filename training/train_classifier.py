@@ -98,6 +98,26 @@ def _document_logits(model: BranchedEncoder, data: _Prepared, docs: list[int]):
     return doc_domain, doc_subtype
 
 
+_BCE = torch.nn.BCEWithLogitsLoss(reduction="none")
+
+
+def training_step(model: BranchedEncoder, data: _Prepared, docs: list[int], optimiser, schedule, parameters) -> float:
+    """One optimiser step on documents `docs`: the weighted domain loss plus half the sub-type loss
+    (sub-types only where the source's annotations are trusted); the batch's loss."""
+    domain_logits, subtype_logits = _document_logits(model, data, docs)
+    weights = data.weights[docs]
+    domain_loss = (_BCE(domain_logits, data.domains[docs]).mean(1) * weights).sum() / weights.sum()
+    sub_mask = data.subtype_mask[docs]
+    subtype_loss = (_BCE(subtype_logits, data.subtypes[docs]) * sub_mask).sum() / sub_mask.sum().clamp(min=1)
+    loss = domain_loss + 0.5 * subtype_loss
+    optimiser.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+    optimiser.step()
+    schedule.step()
+    return float(loss.detach())
+
+
 def predict_probabilities(model: BranchedEncoder, data: _Prepared) -> tuple[np.ndarray, np.ndarray]:
     model.eval()
     domain, subtype = [], []
@@ -154,7 +174,6 @@ def train_classifier(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup))
     )
-    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     order = list(range(len(train)))
     rng = random.Random(config.seed)
     history = []
@@ -165,18 +184,7 @@ def train_classifier(
         total = 0.0
         for start in range(0, len(order), config.batch_documents):
             docs = order[start : start + config.batch_documents]
-            domain_logits, subtype_logits = _document_logits(model, train_data, docs)
-            weights = train_data.weights[docs]
-            domain_loss = (bce(domain_logits, train_data.domains[docs]).mean(1) * weights).sum() / weights.sum()
-            sub_mask = train_data.subtype_mask[docs]
-            subtype_loss = (bce(subtype_logits, train_data.subtypes[docs]) * sub_mask).sum() / sub_mask.sum().clamp(min=1)
-            loss = domain_loss + 0.5 * subtype_loss
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimiser.step()
-            schedule.step()
-            total += float(loss.detach()) * len(docs)
+            total += training_step(model, train_data, docs, optimiser, schedule, parameters) * len(docs)
         probabilities, _ = predict_probabilities(model, dev_data)
         dev_f1 = macro_f1(probabilities >= 0.5, dev_data.domains.numpy() > 0.5)
         history.append({"epoch": epoch, "train_loss": total / len(order), "dev_macro_f1_at_0.5": dev_f1})

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,19 @@ _RETAG_BATCH = 256  # documents re-tagged per batch
 _RETAG_LOCK_SECONDS = 60.0
 
 
+@contextmanager
+def _write_transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One transaction holding SQLite's write lock from the start (BEGIN IMMEDIATE), so what it
+    reads cannot change before it writes; rolled back on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 class EmbeddedIndex(DocumentIndex):
     backend = "embedded"
 
@@ -224,15 +238,10 @@ class EmbeddedIndex(DocumentIndex):
             with self._lock:
                 # One transaction, holding SQLite's write lock from the start: the stored review
                 # read in _put_one cannot change before the write.
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+                with _write_transaction(self._db):
                     now = datetime.now(timezone.utc)
                     for record in records.values():
                         self._put_one(record, now)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
         except sqlite3.Error as exc:
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         return IndexWriteReport(indexed=len(records), failed=failed)
@@ -350,8 +359,7 @@ class EmbeddedIndex(DocumentIndex):
         others re-tagged from their latest form; (documents re-tagged, of them caught up)."""
         db.execute("ATTACH DATABASE ? AS retag", (str(staged_path),))
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with _write_transaction(db):
                 now = datetime.now(timezone.utc)
                 changed = {doc_id for (doc_id,) in db.execute("SELECT DISTINCT doc_id FROM retag_changes")}
                 retagged, last = 0, ""
@@ -370,10 +378,6 @@ class EmbeddedIndex(DocumentIndex):
                 db.execute("UPDATE index_meta SET value = lower(hex(randomblob(16))) WHERE name = 'generation'")
                 db.execute("DELETE FROM index_meta WHERE name = 'retag'")
                 db.execute("DELETE FROM retag_changes")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         finally:
             db.execute("DETACH DATABASE retag")
         return retagged, caught_up
@@ -507,18 +511,13 @@ class EmbeddedIndex(DocumentIndex):
         vector graph follow as they follow any write)."""
         try:
             with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+                with _write_transaction(self._db):
                     row = self._db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id = ?", (doc_id,)).fetchone()
                     if row is not None:
                         record = _record(*row[:6])
                         record["embedding"] = np.frombuffer(row[6], dtype=np.float32).tolist()
                         label = latest_label(correction, record.get("correction"))  # never an older label over a newer
                         self._put_one(apply_correction_record(record, label), datetime.now(timezone.utc))
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
         except sqlite3.Error as exc:
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         return None if row is None else self.get(doc_id)
