@@ -20,7 +20,7 @@ from typing import Any
 
 from kunlun_nlp.active_pipeline import active_version, load_pipeline, resolved_version
 from kunlun_nlp.config import Settings
-from kunlun_nlp.document import Document, TaggedDocument
+from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.index.base import RetagProgress, RetagReport
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.service import KunlunService
@@ -100,7 +100,8 @@ def _transform(service: KunlunService, pipeline: Pipeline) -> Callable[[list[Tag
     index = service.index
 
     def transform(stored: list[TaggedDocument]) -> list[TaggedDocument]:
-        documents = sorted((document_of(t) for t in stored), key=lambda d: d.ingested_at.date())
+        # the stored Document is what ingest stored: id, title, text, source, dates, language, grade
+        documents = sorted((t.document for t in stored), key=lambda d: d.ingested_at.date())
         tagged: list[TaggedDocument] = []
         for day, same_day in groupby(documents, key=lambda d: d.ingested_at.date()):
             group = list(same_day)
@@ -109,20 +110,3 @@ def _transform(service: KunlunService, pipeline: Pipeline) -> Callable[[list[Tag
         return tagged
 
     return transform
-
-
-def document_of(stored: TaggedDocument) -> Document:
-    """The document as ingest stored it, to tag again: its id, title, text, source, dates,
-    language, grade and where its date came from (the tags, review and history are not part of it)."""
-    d = stored.document
-    return Document(
-        id=d.id,
-        title=d.title,
-        text=d.text,
-        source=d.source,
-        published=d.published,
-        language=d.language,
-        ingested_at=d.ingested_at,
-        grade=d.grade,
-        published_via=d.published_via,
-    )

@@ -23,7 +23,7 @@ from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.labels.correction import Correction, merge
 from kunlun_nlp.models import find_model, shipped_models_dir
 from kunlun_nlp.pipeline import Pipeline
-from kunlun_nlp.retag import document_of, retag_index
+from kunlun_nlp.retag import retag_index
 from kunlun_nlp.search.parse import parse_search_params
 from kunlun_nlp.service import KunlunService
 
@@ -74,7 +74,7 @@ def stored(shipped_pipeline, sample_documents, seed_document) -> list[TaggedDocu
 @pytest.fixture(scope="module")
 def strict_tags(strict_pipeline, stored) -> dict[str, TaggedDocument]:
     """What STRICT says of each stored document (domains do not depend on the index or the day)."""
-    return {t.id: t for t in strict_pipeline.tag([document_of(s) for s in stored])}
+    return {t.id: t for t in strict_pipeline.tag([s.document for s in stored])}
 
 
 @pytest.fixture(params=["embedded", "engine"])

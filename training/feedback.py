@@ -353,7 +353,7 @@ def train_branch(active: ModelVersion, train: list[LabeledExample], plan: Feedba
 
     from kunlun_nlp.chunking import Chunker
     from training.branch_model import BranchedEncoder, additive_mask, load_branch_weights
-    from training.train_classifier import _Prepared, training_step
+    from training.train_classifier import _Prepared, training_step, warmup_schedule
 
     started = time.monotonic()
     random.seed(plan.seed)
@@ -397,10 +397,7 @@ def train_branch(active: ModelVersion, train: list[LabeledExample], plan: Feedba
                                   weight_decay=plan.weight_decay)
     batches = math.ceil(len(train) / plan.batch_documents)
     steps = plan.epochs * batches
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup))
-    )
+    schedule = warmup_schedule(optimiser, steps)
     order = list(range(len(train)))
     rng = random.Random(plan.seed)
     history = []

@@ -101,6 +101,14 @@ def _document_logits(model: BranchedEncoder, data: _Prepared, docs: list[int]):
 _BCE = torch.nn.BCEWithLogitsLoss(reduction="none")
 
 
+def warmup_schedule(optimiser, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning rate rises over the first tenth of the steps, then falls linearly to zero."""
+    warmup = max(1, steps // 10)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup))
+    )
+
+
 def training_step(model: BranchedEncoder, data: _Prepared, docs: list[int], optimiser, schedule, parameters) -> float:
     """One optimiser step on documents `docs`: the weighted domain loss plus half the sub-type loss
     (sub-types only where the source's annotations are trusted); the batch's loss."""
@@ -169,11 +177,7 @@ def train_classifier(
 
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    steps = config.epochs * math.ceil(len(train) / config.batch_documents)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / max(1, steps - warmup))
-    )
+    schedule = warmup_schedule(optimiser, config.epochs * math.ceil(len(train) / config.batch_documents))
     order = list(range(len(train)))
     rng = random.Random(config.seed)
     history = []
