@@ -6,15 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kunlun_nlp.config import Settings
+from kunlun_cli.options import data_dir_option, settings_of
 from kunlun_nlp.keys import ROLES, KeyStore, KeyStoreError
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_commands(subparsers) -> None:
-    data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data-dir", help="the service's data folder (env KUNLUN_DATA_DIR; default ./kunlun-data)")
+    data = data_dir_option()
 
     keys = subparsers.add_parser("keys", help="API keys: create, list, revoke (acts locally, needs no key)")
     commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -39,7 +38,7 @@ def add_commands(subparsers) -> None:
 
 
 def _store(args: argparse.Namespace) -> KeyStore:
-    return KeyStore(Settings.from_env(data_dir=args.data_dir).keys_path)
+    return KeyStore(settings_of(args).keys_path)
 
 
 def run_create(args: argparse.Namespace) -> int:

@@ -5,26 +5,18 @@ key; what it records as who did it is --by, else the operating-system user."""
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from kunlun_nlp.config import Settings
+from kunlun_cli.options import by_of, by_option, location_options, service_of
 
-if TYPE_CHECKING:
-    from kunlun_nlp.service import KunlunService
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_commands(subparsers) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="data folder (env KUNLUN_DATA_DIR; default ./kunlun-data)")
-    common.add_argument("--engine-url", help="search engine URL; given, the engine is used (env KUNLUN_ENGINE_URL)")
-    who = argparse.ArgumentParser(add_help=False)
-    who.add_argument("--by", metavar="NAME", help="who gives the labels (default: the operating-system user)")
+    common, who = location_options(), by_option()
 
     correct = subparsers.add_parser(
         "correct", parents=[common, who], help="correct an indexed document's domains, sub-types and entities",
@@ -68,21 +60,6 @@ def add_commands(subparsers) -> None:
     following.set_defaults(run=run_label_next)
 
 
-def _service(args: argparse.Namespace) -> KunlunService:
-    from kunlun_nlp.service import KunlunService
-
-    return KunlunService(Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url))
-
-
-def _by(args: argparse.Namespace) -> str:
-    if args.by and args.by.strip():
-        return args.by.strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name known to the system (a bare container)
-        return "cli"
-
-
 def _names(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -120,9 +97,9 @@ def run_correct(args: argparse.Namespace) -> int:
         "remove": _spans(args.remove, labeled=False, option="--remove"),
         "relabel": _spans(args.relabel, labeled=True, option="--relabel"),
     }
-    service = _service(args)
+    service = service_of(args)
     try:
-        corrected = service.correct(args.id, by=_by(args), **fields)
+        corrected = service.correct(args.id, by=by_of(args), **fields)
     except ValueError as exc:
         raise _usage(str(exc)) from exc
     finally:
@@ -148,9 +125,9 @@ def run_correct(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from kunlun_nlp.labels import LabelImportError
 
-    service = _service(args)
+    service = service_of(args)
     try:
-        report = service.import_labels(Path(args.file), by=_by(args))
+        report = service.import_labels(Path(args.file), by=by_of(args))
     except LabelImportError as exc:
         print(f"kunlun-nlp: {args.file}: {len(exc.errors)} problem(s), nothing imported:", file=sys.stderr)
         for error in exc.errors:
@@ -167,7 +144,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    service = _service(args)
+    service = service_of(args)
     try:
         lines = list(service.export_labels(args.origin))
     finally:
@@ -183,7 +160,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_label_next(args: argparse.Namespace) -> int:
     if args.size < 1:
         raise _usage("--size must be at least 1")
-    service = _service(args)
+    service = service_of(args)
     try:
         candidates = service.label_next(args.size)
     finally:

@@ -21,6 +21,7 @@ from kunlun_cli import keys_commands
 from kunlun_cli import labels_commands
 from kunlun_cli import retag_commands
 from kunlun_cli import model_commands
+from kunlun_cli.options import location_options, service_of, settings_of
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.errors import QueueUnavailableError, WorkersFailingError
@@ -70,19 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _service(args: argparse.Namespace):
-    from kunlun_nlp.service import KunlunService
-
-    return KunlunService(Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url))
-
-
 # -- ingest --------------------------------------------------------------------------------------
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    service = _service(args)
+    service = service_of(args)
     health = service.index.health()
     if not health.reachable:
         raise IndexUnavailableError(f"{health.backend} at {health.location}: {health.detail}")
@@ -127,7 +122,7 @@ class _Workers:
         if args.workers == 0:
             self.queue.handler = lambda documents: ingest_batch(service, documents)
         else:
-            self.pool = WorkerPool(self.queue, lambda: _service(args), workers=args.workers)
+            self.pool = WorkerPool(self.queue, lambda: service_of(args), workers=args.workers)
 
     def __enter__(self) -> _Workers:
         if self.pool is not None:
@@ -224,10 +219,10 @@ def run_worker(args: argparse.Namespace) -> int:
     """Tagging workers for the queue (KUNLUN_QUEUE_URL) and index the settings name, until stopped."""
     from kunlun_nlp.queue.workers import WorkerPool
 
-    service = _service(args)
+    service = service_of(args)
     print(f"kunlun-nlp: tagging workers on the {service.queue.backend} queue, indexing into the "
           f"{service.settings.backend} index; Ctrl-C stops them after their batches", file=sys.stderr)
-    WorkerPool(service.queue, lambda: _service(args), workers=args.workers).run()
+    WorkerPool(service.queue, lambda: service_of(args), workers=args.workers).run()
     return EXIT_OK
 
 
@@ -238,7 +233,7 @@ def run_watch(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
-    service = _service(args)
+    service = service_of(args)
     with _Workers(args, service) as workers:
         run = _IngestRun(service, workers, _NoProgress())
         seen: dict[Path, tuple[int, int]] = {}  # a file is read once its size and time hold still
@@ -281,7 +276,7 @@ def run_tag(args: argparse.Namespace) -> int:
 
     source: TextIO = sys.stdin if args.file in (None, "-") else _open_text(args.file)
     documents = _documents_from_jsonl(source, args.file or "<stdin>")
-    service = _service(args)
+    service = service_of(args)
     # Novelty is judged against an index that exists; tagging never creates one.
     settings = service.settings
     index = service.index if settings.engine_url or settings.embedded_index_path.exists() else None
@@ -323,7 +318,7 @@ def _documents_from_jsonl(lines: TextIO, name: str) -> list[Document]:
 
 def run_search(args: argparse.Namespace) -> int:
     request = _search_request(args, queue=False)
-    service = _service(args)
+    service = service_of(args)
     result = service.index.search(request)
     if args.json:
         _print_json(result)
@@ -384,7 +379,7 @@ def _print_json(result) -> None:
 
 
 def run_triage(args: argparse.Namespace) -> int:
-    service = _service(args)
+    service = service_of(args)
     if args.review:
         if not args.by or not args.by.strip():
             raise UsageError("--review needs --by NAME (who reviewed it)")
@@ -422,7 +417,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from kunlun_nlp.service import KunlunService
 
-    settings = Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url)
+    settings = settings_of(args)
     if args.host not in ("0.0.0.0", "::", *settings.allowed_hosts):  # the name it is served under is allowed
         settings = replace(settings, allowed_hosts=(*settings.allowed_hosts, args.host))
     service = KunlunService(settings)
@@ -539,9 +534,7 @@ def _workers(value: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="data folder of the embedded index (env KUNLUN_DATA_DIR; default ./kunlun-data)")
-    common.add_argument("--engine-url", help="search engine URL; given, the engine is used (env KUNLUN_ENGINE_URL)")
+    common = location_options()
 
     parser = argparse.ArgumentParser(prog="kunlun-nlp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)

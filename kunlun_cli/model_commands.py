@@ -13,12 +13,14 @@ training runs.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kunlun_nlp.config import Settings
+from kunlun_cli.options import by_of, by_option, location_options, settings_of
+
+if TYPE_CHECKING:
+    from kunlun_nlp.config import Settings
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -66,11 +68,7 @@ def add_commands(subparsers) -> None:
 
 
 def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="data folder (env KUNLUN_DATA_DIR; default ./kunlun-data)")
-    common.add_argument("--engine-url", help="search engine URL; given, the engine is used (env KUNLUN_ENGINE_URL)")
-    common.add_argument("--by", metavar="NAME", help="who does it, for the record (default: the operating-system user)")
-    return common
+    return argparse.ArgumentParser(add_help=False, parents=[location_options(), by_option()])
 
 
 def _retag_option() -> argparse.ArgumentParser:
@@ -78,14 +76,6 @@ def _retag_option() -> argparse.ArgumentParser:
     option.add_argument("--no-retag", action="store_true", help="do not re-tag the index now (kunlun-nlp retag does it later)")
     option.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return option
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url)
-
-
-def _by(args: argparse.Namespace) -> str:
-    return (getattr(args, "by", None) or "").strip() or getpass.getuser()
 
 
 # -- train --feedback --------------------------------------------------------------------------------------
@@ -97,7 +87,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 
     from training.jobs import TrainingBusyError, run_here
 
-    settings = _settings(args)
+    settings = settings_of(args)
     quiet = getattr(args, "quiet_progress", False)
     with tqdm(total=100, desc="preparing", unit="%", bar_format="{desc:<26}{percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
               disable=quiet, file=sys.stderr) as bar:
@@ -108,7 +98,7 @@ def run_feedback(args: argparse.Namespace) -> int:
             bar.update(max(0.0, float(job.get("percent") or 0.0) - bar.n))
 
         try:
-            job = run_here(settings, "feedback", force=args.force, replay=args.replay, quick=args.quick, by=_by(args),
+            job = run_here(settings, "feedback", force=args.force, replay=args.replay, quick=args.quick, by=by_of(args),
                            progress=progress, log=lambda message: bar.write(message, file=sys.stderr))
         except TrainingBusyError as exc:
             print(f"kunlun-nlp: {exc}", file=sys.stderr)
@@ -156,7 +146,7 @@ def _print_retag(retag: dict[str, Any]) -> None:
 def run_list(args: argparse.Namespace) -> int:
     from kunlun_nlp.model_registry import ModelRegistry
 
-    registry = ModelRegistry(_settings(args))
+    registry = ModelRegistry(settings_of(args))
     versions = registry.versions()
     pointer = registry.active()
     if args.json:
@@ -183,10 +173,10 @@ def run_promote(args: argparse.Namespace) -> int:
     from kunlun_nlp.model_registry import ModelRegistry, RegistryError
     from training.gate import judge
 
-    settings = _settings(args)
+    settings = settings_of(args)
     try:
         ModelRegistry(settings).path_of(args.version)
-        decision = judge(settings, args.version, force=args.force, by=_by(args), reason=args.reason,
+        decision = judge(settings, args.version, force=args.force, by=by_of(args), reason=args.reason,
                          log=lambda message: print(message, file=sys.stderr))
     except (RegistryError, ValueError) as exc:
         print(f"kunlun-nlp: error: {exc}", file=sys.stderr)
@@ -200,11 +190,11 @@ def run_promote(args: argparse.Namespace) -> int:
 def run_rollback(args: argparse.Namespace) -> int:
     from kunlun_nlp.model_registry import ModelRegistry, RegistryError
 
-    settings = _settings(args)
+    settings = settings_of(args)
     registry = ModelRegistry(settings)
     before = registry.active_version_name()
     try:
-        pointer = registry.rollback(args.version, by=_by(args), reason=args.reason)
+        pointer = registry.rollback(args.version, by=by_of(args), reason=args.reason)
     except RegistryError as exc:
         print(f"kunlun-nlp: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -222,7 +212,7 @@ def _retag_after(args: argparse.Namespace, settings: Settings, version: str) -> 
 
     with tqdm(total=100, desc="re-tag", unit="%", disable=args.quiet, file=sys.stderr) as bar:
         try:
-            job = run_here(settings, "retag", version=version, by=_by(args),
+            job = run_here(settings, "retag", version=version, by=by_of(args),
                            progress=lambda job: bar.update(max(0.0, float(job.get("percent") or 0.0) - bar.n)),
                            log=lambda message: bar.write(message, file=sys.stderr))
         except TrainingBusyError as exc:

@@ -8,18 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kunlun_nlp.config import Settings
+from kunlun_cli.options import location_options, service_of
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_commands(subparsers) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="data folder of the embedded index (env KUNLUN_DATA_DIR; default ./kunlun-data)")
-    common.add_argument("--engine-url", help="search engine URL; given, the engine is used (env KUNLUN_ENGINE_URL)")
     retag = subparsers.add_parser(
         "retag",
-        parents=[common],
+        parents=[location_options()],
         help="re-tag every indexed document with a model version (search answers throughout)",
         description=(
             "Re-tag every indexed document with a model version (the active one by default), as a promotion or a "
@@ -36,9 +33,8 @@ def run_retag(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from kunlun_nlp.retag import retag_index
-    from kunlun_nlp.service import KunlunService
 
-    service = KunlunService(Settings.from_env(data_dir=args.data_dir, engine_url=args.engine_url))
+    service = service_of(args)
     try:
         with tqdm(desc="re-tag", unit="doc", disable=args.quiet, file=sys.stderr) as bar:
 

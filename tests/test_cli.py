@@ -259,7 +259,7 @@ def ingest_in_process(monkeypatch, capsys, data_dir: Path, args: list[str]):
         monkeypatch.setenv(name, os.environ.get(name, "1"))  # main() sets them; restored afterwards
     pipeline = _NoModels()
     monkeypatch.setattr(
-        cli, "_service", lambda _args: KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline)
+        cli, "service_of", lambda _args: KunlunService(Settings(data_dir=data_dir), pipeline_factory=lambda: pipeline)
     )
     code = cli.main(["ingest", "--workers", "0", *args])  # in this process: the stub pipeline sees every document
     captured = capsys.readouterr()
