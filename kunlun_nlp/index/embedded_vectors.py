@@ -76,7 +76,10 @@ class VectorIndex:
         graph = self._graph
         if graph is None or len(graph) == 0:
             return []
-        wanted = min(len(graph), count * _OVERFETCH)
+        wanted = count * _OVERFETCH
+        if wanted >= len(graph):
+            # every vector is asked for: a graph walk may miss one it cannot reach, the list cannot
+            return [int(k) for k in np.asarray(graph.keys)]
         graph.expansion_search = max(_MIN_EXPANSION, wanted)
         return [int(k) for k in graph.search(vector, wanted).keys]
 
