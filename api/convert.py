@@ -38,11 +38,11 @@ def document_out(tagged: TaggedDocument) -> DocumentOut:
         domain_scores={s.label: s.score for s in tagged.domain_scores},
         model=tagged.model,
         grade=doc.grade,
-        review=ReviewInfoOut(reviewed_by=review.reviewed_by, reviewed_at=review.reviewed_at) if review else None,
+        review=ReviewInfoOut(reviewed_by=review.reviewed_by, reviewed_at=review.reviewed_at, note=review.note) if review else None,
         correction=tagged.correction,
         history=[
             PriorVersionOut(title=v.title, text=v.text, reviewed_by=v.review.reviewed_by, reviewed_at=v.review.reviewed_at,
-                            replaced_at=v.replaced_at)
+                            note=v.review.note, replaced_at=v.replaced_at)
             for v in tagged.history
         ],
     )

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The text, title and id limits are the readers' too (the CLI splits a longer file into parts).
-from kunlun_nlp.limits import ID_PATTERN, MAX_TEXT_CHARS, MAX_TITLE_CHARS
+from kunlun_nlp.limits import ID_PATTERN, MAX_REVIEW_NOTE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from kunlun_nlp.keys import NAME_PATTERN as KEY_NAME_PATTERN, ROLES as KEY_ROLES
 
 MAX_BULK_DOCUMENTS = 1_000  # queued, not tagged in the request: the body cap bounds the memory
@@ -84,6 +84,7 @@ class TagOut(BaseModel):
 class ReviewInfoOut(BaseModel):
     reviewed_by: str
     reviewed_at: datetime
+    note: str | None = Field(None, description="The reviewer's note; null when they left none.")
 
 
 class PriorVersionOut(ReviewInfoOut):
@@ -147,6 +148,7 @@ class SearchHitOut(BaseModel):
     reviewed_by: str | None
     language: str = ""
     not_tagged: str | None = None
+    review_note: str | None = Field(None, description="The reviewer's note, when reviewed with one.")
 
 
 class FacetValueOut(BaseModel):
@@ -154,10 +156,21 @@ class FacetValueOut(BaseModel):
     count: int
 
 
+class DateBucketOut(BaseModel):
+    start: date = Field(description="The bucket's first day: a Monday (interval=week) or the 1st (interval=month).")
+    count: int = Field(description="Matching reports published in it.")
+    domains: dict[str, int] = Field(description="Of them, how many each domain has (most first); a report may have several.")
+
+
 class FacetsOut(BaseModel):
     domains: list[FacetValueOut]
     entities: dict[str, list[FacetValueOut]]
     languages: list[FacetValueOut] = []
+    subtypes: list[FacetValueOut] = []
+    sources: list[FacetValueOut] = Field([], description="Reports of no known source are not counted.")
+    published: list[DateBucketOut] = Field(
+        [], description="Reports per week or month (interval), oldest first; only buckets with reports, undated reports left out."
+    )
 
 
 class SearchOut(BaseModel):
@@ -215,6 +228,11 @@ class JobOut(BaseModel):
     eta_seconds: float | None
     not_tagged: list[dict[str, str]] = Field(description="Stored for their words only (a language the models do not read).")
     submitted_by: str | None = Field(None, description="The name of the API key that submitted it; null from the CLI.")
+    created: datetime | None = Field(None, description="When the job was accepted.")
+
+
+class JobsOut(BaseModel):
+    jobs: list[JobOut] = Field(description="The latest jobs, newest first.")
 
 
 class ErrorOut(BaseModel):
@@ -231,6 +249,11 @@ class ReviewIn(BaseModel):
         description="Optional, and if given must be the API key's name: the reviewer recorded is the key's name.",
     )
 
+    note: str | None = Field(
+        None, max_length=MAX_REVIEW_NOTE_CHARS,
+        description=f"What the reviewer makes of it, at most {MAX_REVIEW_NOTE_CHARS} characters; kept with the review.",
+    )
+
     @field_validator("reviewer")
     @classmethod
     def reviewer_not_blank(cls, value: str | None) -> str | None:
@@ -238,11 +261,17 @@ class ReviewIn(BaseModel):
             raise ValueError("reviewer is empty")
         return value.strip() if value is not None else None
 
+    @field_validator("note")
+    @classmethod
+    def note_stripped(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
 
 class ReviewOut(BaseModel):
     id: str
     reviewed_by: str
     reviewed_at: datetime
+    note: str | None = Field(None, description="The review's note: the first reviewer's, when it was reviewed already.")
 
 
 class KeyIn(BaseModel):

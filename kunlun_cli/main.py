@@ -26,11 +26,11 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.errors import QueueUnavailableError, WorkersFailingError
 from kunlun_nlp.index import IndexUnavailableError
-from kunlun_nlp.limits import MAX_TEXT_CHARS
+from kunlun_nlp.limits import MAX_REVIEW_NOTE_CHARS, MAX_TEXT_CHARS
 from kunlun_nlp.not_tagged import NotTaggedReports
 from kunlun_nlp.readers import IGNORE_FILE, ReadFailure, Unsupported, document_from_record, scan_inputs
 from kunlun_nlp.search.parse import parse_search_params
-from kunlun_nlp.search.request import InvalidSearchRequest, SearchRequest
+from kunlun_nlp.search.request import QUERY_SYNTAX, InvalidSearchRequest, SearchRequest
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -379,11 +379,16 @@ def _print_json(result) -> None:
 
 
 def run_triage(args: argparse.Namespace) -> int:
+    if args.note is not None and not args.review:
+        raise UsageError("--note goes with --review ID")
     service = service_of(args)
     if args.review:
         if not args.by or not args.by.strip():
             raise UsageError("--review needs --by NAME (who reviewed it)")
-        outcome = service.review(args.review, args.by.strip())
+        try:
+            outcome = service.review(args.review, args.by.strip(), note=args.note)
+        except ValueError as exc:  # a note over the limit
+            raise UsageError(str(exc)) from exc
         if outcome is None:
             raise UsageError(f"no document with id {args.review!r}")
         review = outcome.review
@@ -391,6 +396,8 @@ def run_triage(args: argparse.Namespace) -> int:
             print(f"kunlun-nlp: already reviewed by {review.reviewed_by} at {review.reviewed_at.isoformat()}", file=sys.stderr)
             return EXIT_PARTIAL
         print(f"reviewed {args.review} by {review.reviewed_by} at {review.reviewed_at.isoformat()}")
+        if review.note:
+            print(f"note: {review.note}")
         return EXIT_OK
     result = service.index.search(_search_request(args, queue=True))
     if args.json:
@@ -425,6 +432,9 @@ def run_serve(args: argparse.Namespace) -> int:
         print("kunlun-nlp: no API keys yet; create the first admin key with\n  kunlun-nlp keys create --role admin --name NAME"
               + (f" --data-dir {args.data_dir}" if args.data_dir else ""), file=sys.stderr)
     app = create_app(service)
+    shown_host = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host
+    print(f"kunlun-nlp: the analysts' page is at http://{shown_host}:{args.port}/ (sign in with an API key), the API's docs at /docs",
+          file=sys.stderr)
     workers = _start_worker_process(args) if args.workers != 0 else None
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -578,7 +588,9 @@ def _parser() -> argparse.ArgumentParser:
 
     # search and triage take the API's filters; values are checked by the parser the API uses
     filters = argparse.ArgumentParser(add_help=False)
-    filters.add_argument("query", nargs="*", help='words and "quoted phrases"; all must match')
+    filters.add_argument(
+        "query", nargs="*", help=QUERY_SYNTAX.replace("%", "%%") + " With an exclusion, put -- before the query: search -- honey -fake"
+    )
     filters.add_argument("--domain", action="append", default=[], help="repeatable: any of these domains")
     filters.add_argument("--entity", action="append", default=[], metavar="LABEL:VALUE", help="repeatable: all must match")
     filters.add_argument("--source", action="append", default=[], help="repeatable: any of these sources")
@@ -606,9 +618,10 @@ def _parser() -> argparse.ArgumentParser:
     triage.add_argument("--size", metavar="N", default="20", help="reports per page (default 20)")
     triage.add_argument("--review", metavar="ID", help="mark this report reviewed (takes it off the queue)")
     triage.add_argument("--by", metavar="NAME", help="who reviewed it (with --review)")
+    triage.add_argument("--note", metavar="TEXT", help=f"a note kept with the review (with --review; at most {MAX_REVIEW_NOTE_CHARS:,} characters)")
     triage.set_defaults(run=run_triage)
 
-    serve = commands.add_parser("serve", parents=[common], help="serve the HTTP API (docs at /docs)")
+    serve = commands.add_parser("serve", parents=[common], help="serve the analysts' page (/) and the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=_workers, default=None, metavar="N",

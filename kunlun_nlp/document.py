@@ -88,19 +88,21 @@ class DomainScore:
 
 @dataclass(frozen=True)
 class Review:
-    """An analyst's review: it takes the report off the triage queue."""
+    """An analyst's review: it takes the report off the triage queue, with a note if they left one."""
 
     reviewed_by: str
     reviewed_at: datetime
+    note: str | None = None  # at most limits.MAX_REVIEW_NOTE_CHARS; reviews stored before notes have none
 
     def to_record(self) -> dict[str, str]:
-        return {"reviewed_by": self.reviewed_by, "reviewed_at": self.reviewed_at.isoformat()}
+        record = {"reviewed_by": self.reviewed_by, "reviewed_at": self.reviewed_at.isoformat()}
+        return record | {"note": self.note} if self.note else record
 
     @classmethod
     def from_record(cls, record: dict | None) -> Review | None:
         if not record or not record.get("reviewed_at"):
             return None
-        return cls(str(record["reviewed_by"]), datetime.fromisoformat(str(record["reviewed_at"])))
+        return cls(str(record["reviewed_by"]), datetime.fromisoformat(str(record["reviewed_at"])), record.get("note") or None)
 
 
 @dataclass(frozen=True)

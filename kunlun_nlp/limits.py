@@ -14,6 +14,7 @@ MAX_TEXT_CHARS = 200_000  # about 60 pages
 # through the queue, so it cannot hold every other caller's tagging for seconds.
 MAX_SYNC_TAG_CHARS = 20_000
 MAX_TITLE_CHARS = 1_000
+MAX_REVIEW_NOTE_CHARS = 2_000  # an analyst's note on a review: a few paragraphs
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 ID_RE = re.compile(ID_PATTERN)
 

@@ -21,6 +21,7 @@ from kunlun_nlp.index import DocumentIndex, open_index
 from kunlun_nlp.index.base import ReviewOutcome
 from kunlun_nlp.intake.profiles import SourceProfiles
 from kunlun_nlp.intake.sources import SourceSettings
+from kunlun_nlp.limits import MAX_REVIEW_NOTE_CHARS
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.search.results import SearchHit
 
@@ -155,8 +156,13 @@ class KunlunService:
             raise DocumentsRefusedError(report.failed, stored)
         return tagged
 
-    def review(self, doc_id: str, reviewer: str) -> ReviewOutcome | None:
-        return self.index.mark_reviewed(doc_id, reviewer, datetime.now(timezone.utc))
+    def review(self, doc_id: str, reviewer: str, *, note: str | None = None) -> ReviewOutcome | None:
+        """Take a report off the triage queue, with the reviewer's note (blank: none); None when
+        `doc_id` is not indexed. A note over limits.MAX_REVIEW_NOTE_CHARS is a ValueError."""
+        note = (note or "").strip() or None
+        if note is not None and len(note) > MAX_REVIEW_NOTE_CHARS:
+            raise ValueError(f"the note is longer than {MAX_REVIEW_NOTE_CHARS} characters")
+        return self.index.mark_reviewed(doc_id, reviewer, datetime.now(timezone.utc), note)
 
     def semantic_search(self, text: str, *, size: int = 10) -> list[SearchHit]:
         """Documents closest in meaning to `text`, by embedding: no shared words needed."""

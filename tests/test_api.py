@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,81 @@ def test_triage_queue_and_review_over_http(client, sample_documents):
     bad_grade = client.post("/documents", json={"text": "a report", "source_reliability": "G"})
     assert bad_grade.status_code == 422 and "source_reliability" in bad_grade.json()["detail"]
     assert client.get("/search", params={"credibility": 9}).status_code == 422
+
+
+def test_a_review_note_is_kept_and_shown(client, sample_documents):
+    payloads = [{"text": d.text, "title": d.title, "id": d.id} for d in sample_documents[:2]]
+    assert ingest(client, "/documents/bulk", {"documents": payloads})["done"] == 2
+    first, second = (p["id"] for p in payloads)
+    settings = client.app.state.service.settings
+    ana, bo = key_headers(settings, "trainer", "ana"), key_headers(settings, "trainer", "bo")
+    too_long = client.post(f"/documents/{first}/review", json={"note": "x" * 2_001}, headers=ana)
+    assert too_long.status_code == 422 and "note" in too_long.json()["detail"]
+    assert client.get(f"/documents/{first}").json()["review"] is None  # nothing recorded
+    reviewed = client.post(f"/documents/{first}/review", json={"note": "  Genuine: customs confirmed it.\n"}, headers=ana)
+    assert reviewed.status_code == 200, reviewed.text
+    assert reviewed.json() == {**reviewed.json(), "id": first, "reviewed_by": "ana", "note": "Genuine: customs confirmed it."}
+    review = client.get(f"/documents/{first}").json()["review"]
+    assert review == {"reviewed_by": "ana", "reviewed_at": review["reviewed_at"], "note": "Genuine: customs confirmed it."}
+    (hit,) = client.get("/search", params={"reviewed": "true"}).json()["hits"]
+    assert (hit["id"], hit["review_note"]) == (first, "Genuine: customs confirmed it.")
+    again = client.post(f"/documents/{first}/review", json={"note": "a second thought"}, headers=ana)
+    assert again.status_code == 200 and again.json()["note"] == "Genuine: customs confirmed it."  # the first review stands
+    assert client.post(f"/documents/{first}/review", json={"note": "mine"}, headers=bo).status_code == 409
+    plain = client.post(f"/documents/{second}/review", headers=ana)  # no body, as before notes
+    assert plain.status_code == 200 and plain.json()["note"] is None
+    assert client.get(f"/documents/{second}").json()["review"]["note"] is None
+    blank = client.post(f"/documents/{second}/review", json={"note": "   "}, headers=ana)
+    assert blank.status_code == 200 and blank.json()["note"] is None
+
+
+def test_search_facets_count_sub_types_sources_and_reports_per_week_or_month(client, sample_documents):
+    payloads = [
+        {"text": d.text, "title": d.title, "id": d.id, "source": source, "published": published}
+        for d, source, published in zip(
+            sample_documents[:4], ["wire", "wire", "ngo-watch", ""], ["2024-03-31", "2024-04-01", "2024-04-07", None]
+        )
+    ]
+    payloads[3].pop("published")
+    assert ingest(client, "/documents/bulk", {"documents": payloads})["done"] == 4
+    stored = [client.get(f"/documents/{p['id']}").json() for p in payloads]
+    weekly = client.get("/search", params={"facets": "true", "interval": "week"}).json()["facets"]
+    dated = [s for s in stored if s["published"]]
+    assert weekly["sources"] == [{"value": "wire", "count": 2}, {"value": "ngo-watch", "count": 1}]
+    subtypes: dict[str, int] = {}
+    for document in stored:
+        for label in {s["label"] for s in document["subtypes"]}:
+            subtypes[label] = subtypes.get(label, 0) + 1
+    assert {f["value"]: f["count"] for f in weekly["subtypes"]} == subtypes
+    assert [(b["start"], b["count"]) for b in weekly["published"]] == [("2024-03-25", 1), ("2024-04-01", 2)]  # weeks from Monday
+    for bucket in weekly["published"]:
+        in_it = [s for s in dated if bucket["start"] <= s["published"] <= str(date.fromisoformat(bucket["start"]) + timedelta(days=6))]
+        domains: dict[str, int] = {}
+        for document in in_it:
+            for label in {d["label"] for d in document["domains"]}:
+                domains[label] = domains.get(label, 0) + 1
+        assert bucket["domains"] == domains
+    monthly = client.get("/search", params={"facets": "true"}).json()["facets"]["published"]  # months by default
+    assert [(b["start"], b["count"]) for b in monthly] == [("2024-03-01", 1), ("2024-04-01", 2)]
+    only_wire = client.get("/search", params={"facets": "true", "source": "wire", "interval": "month"}).json()["facets"]
+    assert [(b["start"], b["count"]) for b in only_wire["published"]] == [("2024-03-01", 1), ("2024-04-01", 1)]
+    bad = client.get("/search", params={"facets": "true", "interval": "day"})
+    assert bad.status_code == 422 and "interval" in bad.json()["detail"]
+
+
+def test_recent_jobs_are_listed_newest_first(client, seed_payload):
+    assert client.get("/jobs").json() == {"jobs": []}
+    done = ingest(client, "/documents", seed_payload)
+    waiting = client.post("/documents/bulk", json={"documents": [{"text": "Customs seized fake honey."}, {"text": "And fake oil."}]})
+    assert waiting.status_code == 202
+    jobs = client.get("/jobs").json()["jobs"]
+    assert [j["job"] for j in jobs] == [waiting.json()["job"], done["job"]]
+    assert (jobs[0]["state"], jobs[0]["documents"], jobs[0]["queued"]) == ("queued", 2, 2)
+    assert jobs[1] == {**done, "created": jobs[1]["created"]} and jobs[1]["state"] == "done"
+    assert jobs[0]["created"] >= jobs[1]["created"] and done["submitted_by"] and jobs[0]["submitted_by"] == done["submitted_by"]
+    assert [j["job"] for j in client.get("/jobs", params={"limit": 1}).json()["jobs"]] == [waiting.json()["job"]]
+    assert client.get("/jobs", params={"limit": 0}).status_code == 422
+    assert client.get("/jobs", params={"limit": 101}).status_code == 422
 
 
 def test_openapi_groups_routes_by_area_and_names_the_package_version(client):

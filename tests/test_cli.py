@@ -115,8 +115,12 @@ def test_triage_lists_the_queue_and_reviews(ingested):
     scores = [h["priority"] for h in queue["hits"]]
     assert scores == sorted(scores, reverse=True)
     top = queue["hits"][0]["id"]
-    done = run_cli(["triage", "--review", top, "--by", "ana"], data_dir)
-    assert done.returncode == 0 and f"reviewed {top} by ana" in done.stdout
+    assert run_cli(["triage", "--note", "no report named"], data_dir).returncode == 2
+    assert run_cli(["triage", "--review", top, "--by", "ana", "--note", "x" * 2_001], data_dir).returncode == 2
+    done = run_cli(["triage", "--review", top, "--by", "ana", "--note", "Genuine: customs confirmed it."], data_dir)
+    assert done.returncode == 0 and f"reviewed {top} by ana" in done.stdout and "note: Genuine: customs confirmed it." in done.stdout
+    (hit,) = json.loads(run_cli(["search", "--reviewed", "--json"], data_dir).stdout)["hits"]
+    assert (hit["id"], hit["review_note"]) == (top, "Genuine: customs confirmed it.")
     clash = run_cli(["triage", "--review", top, "--by", "bo"], data_dir)
     assert clash.returncode == 1 and "already reviewed by ana" in clash.stderr
     assert run_cli(["triage", "--review", top], data_dir).returncode == 2

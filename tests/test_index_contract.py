@@ -54,6 +54,8 @@ class TestSearchEngineIndex(IndexContract):
         assert list(engine_index.client.indices.get_alias(name=engine_index.alias)) == [engine_index.versioned_name]
         assert engine_index.count() == 1
         assert not engine_index.client.indices.exists(index=old)
+        # the new mapping's fields take values (review notes since version 7)
+        assert engine_index.mark_reviewed("old-1", "ana", WHEN, "a note").review == Review("ana", WHEN, "a note")
 
 
 # -- embedded only: the file's layout, the vector graph beside it -------------------------------
@@ -127,13 +129,42 @@ def test_embedded_file_of_layout_1_is_upgraded_in_place(tmp_path):
         assert ids(index.search(SearchRequest(text="food safety"))) == [SEED_ID]
         assert SEED_ID not in ids(index.search(SearchRequest(reviewed=False, sort="priority", size=ALL)))
         assert ids(index.nearest(unit_vector(ANCHOR_SEED), size=2)) == [doc_id for doc_id, _ in CLUSTER[:2]]
-        assert index.search(SearchRequest(facets=True)).facets.domains
+        facets = index.search(SearchRequest(facets=True)).facets
+        assert facets.domains and sum(f.count for f in facets.subtypes) == sum(len(t.subtypes) for t in corpus)
+        assert index.get(SEED_ID).review.note is None
         index.put(corpus[:1])  # and it takes new writes
         assert index.count() == len(corpus)
         stored_records = [json.loads(r) for (r,) in index._db.execute("SELECT record FROM bodies")]
         assert not any({"text", "title", "review"} & set(r) for r in stored_records)  # stored once, in columns
     finally:
         index.close()
+
+
+def test_embedded_file_of_layout_2_gets_review_notes_and_sub_types(tmp_path):
+    """A file written before review notes and the sub-type table (layout 2): its reviews load
+    without a note, its sub-types are counted, and new reviews keep their notes."""
+    corpus = synthetic_corpus()
+    path = tmp_path / "layout2.sqlite3"
+    index = EmbeddedIndex(path)
+    index.put(corpus)
+    index.mark_reviewed(SEED_ID, "ana", WHEN)
+    index.close()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("DROP TABLE doc_subtypes")
+        db.execute("ALTER TABLE documents DROP COLUMN review_note")
+        db.execute("PRAGMA user_version = 2")
+    index, other = EmbeddedIndex(path), EmbeddedIndex(path)  # two processes opening it: one upgrades
+    try:
+        assert index.get(SEED_ID).review == Review("ana", WHEN)
+        subtypes = index.search(SearchRequest(facets=True)).facets.subtypes
+        assert {f.value: f.count for f in subtypes} == {"FOOD.COUNTERFEIT": 9, "MEDICINE.COUNTERFEIT": 8,
+                                                        "ENVIRONMENT.COUNTERFEIT": 7, "INTELLECTUAL_PROPERTY.COUNTERFEIT": 7}
+        assert other.mark_reviewed(corpus[0].id, "bo", WHEN, "a note").review == Review("bo", WHEN, "a note")
+        assert index.get(corpus[0].id).review.note == "a note"
+        assert index._db.execute("PRAGMA user_version").fetchone()[0] == 3
+    finally:
+        index.close()
+        other.close()
 
 
 def test_embedded_vectors_and_facets_follow_other_connections(tmp_path):

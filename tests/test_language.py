@@ -23,7 +23,7 @@ from kunlun_nlp.pipeline.config import PIPELINE_FILE, TRAINED_CONFIG, ZERO_SHOT_
 from kunlun_nlp.readers import read_file
 from kunlun_nlp.records import tag_summary
 from kunlun_nlp.search.parse import QUEUE_PARAMS, parse_search_params
-from kunlun_nlp.search.request import InvalidSearchRequest, QueryText, SearchRequest, parse_query_text
+from kunlun_nlp.search.request import InvalidSearchRequest, SearchRequest, parse_query_text
 from tests.test_index_contract import write_layout_1
 from kunlun_nlp.service import KunlunService
 from tests.conftest import SAMPLE_REPORTS, SEED_PATH, SHARED_DATA
@@ -230,12 +230,13 @@ def test_embedded_index_made_before_languages_gains_the_column(tmp_path, tagged_
 
 
 def test_ideographic_query_words_match_as_runs_of_characters():
-    words, runs = parse_query_text('驻马店 honey "瘦肉精 生猪" "fake oil"').split_ideographic()
-    assert words == QueryText(terms=("honey",), phrases=(("fake", "oil"),))
-    assert runs == ("驻马店", "瘦肉精", "生猪")
+    query = parse_query_text('驻马店 honey "瘦肉精 生猪" "fake oil"')
+    parts = [part for group in query.groups for clause in group for part in clause.parts()]
+    assert [p.words[0] for p in parts if p.is_run] == ["驻马店", "瘦肉精", "生猪"]
+    assert [p.words for p in parts if not p.is_run] == [("honey",), ("fake", "oil")]
     clauses = build_search_body(SearchRequest(text="驻马店 honey"))["query"]["bool"]["must"]
     assert {"multi_match": {"query": "驻马店", "fields": ["title^2", "text"], "type": "phrase"}} in clauses
-    assert parse_query_text("Jaén aceite").split_ideographic() == (parse_query_text("Jaén aceite"), ())
+    assert not any(part.is_run for group in parse_query_text("Jaén aceite").groups for clause in group for part in clause.parts())
 
 
 def test_language_filter_parameters():

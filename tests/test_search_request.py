@@ -18,6 +18,7 @@ from tests.keys import authorize
 from kunlun_nlp.search.request import (
     MAX_QUERY_CHARS,
     TOTAL_HITS_CAP,
+    Clause,
     EntityFilter,
     InvalidSearchRequest,
     QueryText,
@@ -32,66 +33,132 @@ _PLAIN_WORD = re.compile(r"^\w+$")
 # -- parse_query_text -------------------------------------------------------------------------------
 
 
-def test_plain_terms():
+def w(*words: str) -> Clause:
+    """A word, or a phrase of several."""
+    return Clause(words)
+
+
+def prefix(word: str) -> Clause:
+    return Clause((word,), prefix=True)
+
+
+def test_plain_words_must_all_match():
     q = parse_query_text("counterfeit  infant formula")
-    assert q.terms == ("counterfeit", "infant", "formula")
-    assert q.phrases == ()
-    assert not q.is_empty
+    assert q == QueryText(groups=((w("counterfeit"),), (w("infant"),), (w("formula"),)))
+    assert q.positive and not q.is_empty
 
 
-def test_quoted_phrases_are_split_into_words():
+def test_quoted_phrases_keep_their_words_in_order():
     q = parse_query_text('seized "waste cooking oil" in "Luoyang, Henan"')
-    assert q.terms == ("seized", "in")
-    assert q.phrases == (("waste", "cooking", "oil"), ("Luoyang", "Henan"))
+    assert q.groups == ((w("seized"),), (w("waste", "cooking", "oil"),), (w("in"),), (w("Luoyang", "Henan"),))
 
 
-def test_operators_and_punctuation_dropped():
+def test_or_joins_its_neighbours_and_binds_before_the_other_words():
+    assert parse_query_text("heroin OR cocaine port").groups == ((w("heroin"), w("cocaine")), (w("port"),))
+    assert parse_query_text('port heroin OR "crystal meth" OR ice*').groups == (
+        (w("port"),), (w("heroin"), w("crystal", "meth"), prefix("ice")),
+    )
+    assert parse_query_text("a OR b c OR d").groups == ((w("a"), w("b")), (w("c"), w("d")))
+
+
+def test_lower_case_or_is_a_plain_word():
+    assert parse_query_text("heroin or cocaine").groups == ((w("heroin"),), (w("or"),), (w("cocaine"),))
+    assert parse_query_text("heroin Or cocaine").groups == ((w("heroin"),), (w("Or"),), (w("cocaine"),))
+
+
+def test_exclusions_of_words_phrases_and_prefixes():
+    q = parse_query_text('honey -fake -"rice syrup" -adulter*')
+    assert q.groups == ((w("honey"),),)
+    assert q.excluded == (w("fake"), w("rice", "syrup"), prefix("adulter"))
+
+
+def test_exclusions_alone_are_a_filter_not_an_empty_query():
+    q = parse_query_text("-fake -honey")
+    assert q == QueryText(excluded=(w("fake"), w("honey"))) and not q.is_empty and not q.positive
+
+
+def test_a_prefix_needs_two_characters_before_the_star():
+    assert parse_query_text("counterf* ab** p*").groups == ((prefix("counterf"),), (prefix("ab"),), (w("p"),))
+
+
+def test_a_run_of_characters_with_several_words_is_a_phrase_of_them():
+    assert parse_query_text("covid-19 OR e-mail").groups == ((w("covid", "19"), w("e", "mail")),)
+    assert parse_query_text("-covid-19 foo*bar").excluded == (w("covid", "19"),)
+    assert parse_query_text("-covid-19 foo*bar").groups == ((w("foo", "bar"),),)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("OR", QueryText()),
+        ("-", QueryText()),
+        ("*", QueryText()),
+        ('""', QueryText()),
+        ('-""', QueryText()),
+        ("- * OR --", QueryText()),
+        ('"unclosed phrase', QueryText(groups=((w("unclosed"),), (w("phrase"),)))),
+        ('-"unclosed', QueryText(groups=((w("unclosed"),),))),
+        ("--x", QueryText(groups=((w("x"),),))),
+        ("a OR", QueryText(groups=((w("a"),),))),
+        ("OR a", QueryText(groups=((w("a"),),))),
+        ("a OR OR b", QueryText(groups=((w("a"), w("b")),))),
+        ("a OR * b", QueryText(groups=((w("a"), w("b")),))),
+        ("a OR -b c", QueryText(groups=((w("a"),), (w("c"),)), excluded=(w("b"),))),
+        ("-a OR b", QueryText(groups=((w("b"),),), excluded=(w("a"),))),
+        ("a OR a", QueryText(groups=((w("a"),),))),
+        ("a a", QueryText(groups=((w("a"),),))),
+        ('a"b', QueryText(groups=((w("a"),), (w("b"),)))),  # a lone quote is dropped
+    ],
+)
+def test_odd_input_degrades_to_its_plain_words(text, expected):
+    assert parse_query_text(text) == expected
+
+
+def test_no_backend_syntax_survives():
     q = parse_query_text(NASTY)
-    # Only the words are left; operator keywords survive only as plain words, to be quoted later.
-    assert q.terms == ("food", "OR", "title", "y", "NEAR", "a", "b", "AND")
-    assert q.phrases == (("x",),)
-    for word in q.terms + tuple(w for p in q.phrases for w in p):
-        assert _PLAIN_WORD.match(word), word
+    assert q.groups == (
+        (prefix("food"), w("title")), (w("x"),), (w("NEAR", "a"),), (w("b"),), (w("AND"),),
+    )
+    assert q.excluded == (w("y"),)
+    for clause in (*[c for group in q.groups for c in group], *q.excluded):
+        for word in clause.words:
+            assert _PLAIN_WORD.match(word), word
 
 
-def test_empty_and_punctuation_only_queries():
-    assert parse_query_text("").is_empty
-    assert parse_query_text('*** () "" - : ^').is_empty
-    assert parse_query_text('""').phrases == ()
+def test_words_in_an_ideographic_script_are_matched_as_runs():
+    assert Clause(("驻马店",)).is_run and not Clause(("honey",)).is_run
+    assert Clause(("驻马店",), prefix=True).parts() == (Clause(("驻马店",)),)  # a run matches anywhere: no prefix
+    assert Clause(("瘦肉精", "生猪", "fake")).parts() == (w("瘦肉精"), w("生猪"), w("fake"))  # each word, all required
+    assert Clause(("fake", "oil")).parts() == (w("fake", "oil"),)
 
 
-def test_unclosed_quote_and_unicode_words():
-    q = parse_query_text('"unclosed phrase Müller 假酒')
-    assert q.phrases == ()
-    assert q.terms == ("unclosed", "phrase", "Müller", "假酒")
+# -- the FTS5 expression (embedded index) -------------------------------------------------------------
 
 
-# -- fts_match_expression ---------------------------------------------------------------------------
-
-
-def test_fts_expression_quotes_every_term_exactly():
-    assert fts_match_expression(parse_query_text(NASTY)) == '"food" "OR" "title" "y" "NEAR" "a" "b" "AND" "x"'
-
-
-def test_fts_expression_phrase_is_one_string():
-    assert fts_match_expression(parse_query_text('fake "branded liquor" sold')) == '"fake" "sold" "branded liquor"'
+def test_fts_expression_of_each_construct():
+    assert fts_match_expression(parse_query_text('fake "branded liquor" sold')) == '("fake" AND "branded liquor" AND "sold")'
+    assert fts_match_expression(parse_query_text("heroin OR cocaine port")) == '(("heroin" OR "cocaine") AND "port")'
+    assert fts_match_expression(parse_query_text('honey -fake -"rice syrup" adulter*')) == (
+        '(("honey" AND "adulter" *)) NOT ("fake" OR "rice syrup")'
+    )
 
 
 def test_fts_expression_escapes_double_quotes():
-    query = QueryText(terms=('a"b', 'OR"'), phrases=(("x", 'y"'),))
-    assert fts_match_expression(query) == '"a""b" "OR""" "x y"""'
+    query = QueryText(groups=((w('a"b'), w('OR"')),), excluded=(w("x", 'y"'),))
+    assert fts_match_expression(query) == '(("a""b" OR "OR""")) NOT "x y"""'
 
 
 def test_fts_expression_empty():
     assert fts_match_expression(QueryText()) == ""
+    assert fts_match_expression(parse_query_text("-fake")) == ""  # exclusions alone: SQL around FTS5 (its NOT needs a left side)
 
 
 @pytest.mark.parametrize(
     "query",
     [
         parse_query_text(NASTY),
-        parse_query_text('NOT AND OR * ^ : "NEAR(" {col1 col2}: +-'),
-        QueryText(terms=('a"b', ")", "NEAR(a", "*"), phrases=(('"', "OR"),)),
+        parse_query_text('NOT AND OR * ^ : "NEAR(" {col1 col2}: +- x* -y* "a b"*'),
+        QueryText(groups=((w('a"b'), w(")")), (w("NEAR(a"),), (prefix("*"),)), excluded=(w('"', "OR"), prefix(")"))),
     ],
 )
 def test_fts_expression_is_valid_fts5_and_matches_literally(query):
@@ -104,16 +171,50 @@ def test_fts_expression_is_valid_fts5_and_matches_literally(query):
     db.close()
 
 
-def test_fts_expression_keyword_terms_are_literals():
+def test_fts_expression_does_what_the_syntax_says():
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE t USING fts5(body)")
-    db.execute("INSERT INTO t VALUES ('pork seized')")
-    db.execute("INSERT INTO t VALUES ('pork or beef')")
-    expr = fts_match_expression(parse_query_text("pork OR beef"))
-    # As an FTS5 operator, OR would match both rows; as a quoted literal every word must be present.
-    rows = db.execute("SELECT body FROM t WHERE t MATCH ?", (expr,)).fetchall()
-    assert rows == [("pork or beef",)]
+    for body in ("pork seized", "pork or beef", "beef stew", "porkchop sold", "fish"):
+        db.execute("INSERT INTO t VALUES (?)", (body,))
+
+    def found(text: str) -> set[str]:
+        return {body for (body,) in db.execute("SELECT body FROM t WHERE t MATCH ?", (fts_match_expression(parse_query_text(text)),))}
+
+    assert found("pork OR beef") == {"pork seized", "pork or beef", "beef stew"}
+    assert found("pork or beef") == {"pork or beef"}  # lower-case or: a word like any other
+    assert found("pork -beef") == {"pork seized"}
+    assert found('beef -"beef stew"') == {"pork or beef"}
+    assert found("pork*") == {"pork seized", "pork or beef", "porkchop sold"}
+    assert found("pork* -seized -or") == {"porkchop sold"}
+    assert found('"pork or"') == {"pork or beef"}
     db.close()
+
+
+# -- the engine's query ---------------------------------------------------------------------------------
+
+
+def test_engine_query_of_each_construct():
+    def text_match(query: str, kind: str) -> dict:
+        operator = {} if kind == "phrase" else {"operator": "and"}
+        return {"multi_match": {"query": query, "fields": ["title^2", "text"], "type": kind, **operator}}
+
+    plain = build_search_body(SearchRequest(text="fake honey"))
+    assert plain["query"]["bool"]["must"] == [text_match("fake honey", "cross_fields")]  # plain words: one query, as before
+    body = build_search_body(SearchRequest(text='heroin OR "crystal meth" port -fake -"rice syrup" adulter*'))
+    query = body["query"]["bool"]
+    assert query["must"] == [
+        text_match("port", "cross_fields"),
+        {"bool": {"should": [text_match("heroin", "cross_fields"), text_match("crystal meth", "phrase")], "minimum_should_match": 1}},
+        text_match("adulter", "bool_prefix"),
+    ]
+    assert query["must_not"] == [text_match("fake", "cross_fields"), text_match("rice syrup", "phrase")]
+    assert body["sort"][0] == "_score" and body["track_scores"] and "highlight" in body
+    only_excluded = build_search_body(SearchRequest(text="-fake"))
+    assert only_excluded["query"]["bool"]["must"] == [{"match_all": {}}]
+    assert only_excluded["query"]["bool"]["must_not"] == [text_match("fake", "cross_fields")]
+    assert only_excluded["sort"] == build_search_body(SearchRequest())["sort"]  # no score: by date, as without text
+    assert "highlight" not in only_excluded and "track_scores" not in only_excluded
+    assert "query_string" not in json.dumps(build_search_body(SearchRequest(text=NASTY)))
 
 
 # -- SearchRequest validation --------------------------------------------------------------------------
@@ -121,7 +222,7 @@ def test_fts_expression_keyword_terms_are_literals():
 
 def test_valid_request_parses_query_and_offset():
     req = SearchRequest(text='fake "baby formula"', domains=("FOOD",), page=3, size=20)
-    assert req.query == QueryText(terms=("fake",), phrases=(("baby", "formula"),))
+    assert req.query == QueryText(groups=((w("fake"),), (w("baby", "formula"),)))
     assert req.offset == 40
 
 
@@ -146,6 +247,7 @@ def test_largest_window_allowed():
         ({"text": "x" * (MAX_QUERY_CHARS + 1)}, "1000"),
         ({"sort": "newest"}, "sort"),
         ({"facet_size": 0}, "facet_size"),
+        ({"interval": "day"}, "interval must be one of week, month"),
     ],
 )
 def test_invalid_requests(kwargs, fragment):
@@ -174,6 +276,7 @@ def test_every_parameter_parsed_and_tidied():
         {
             "q": ['fake "baby formula"'],
             "domain": [" food", "medicine"],
+            "subtype": ["food.adulteration "],
             "entity": ["org:Acme Inc.", "LOC: Lagos"],
             "source": ["wire", "ngo-watch"],
             "published_from": ["2024-01-01"],
@@ -186,11 +289,13 @@ def test_every_parameter_parsed_and_tidied():
             "reliability": ["a", " B "],
             "credibility": ["1", "2"],
             "facets": ["true"],
+            "interval": [" Week"],
         }
     )
     assert request == SearchRequest(
         text='fake "baby formula"',
         domains=("FOOD", "MEDICINE"),
+        subtypes=("FOOD.ADULTERATION",),
         entities=(EntityFilter("ORG", "Acme Inc."), EntityFilter("LOC", "Lagos")),
         sources=("wire", "ngo-watch"),
         published_from=date(2024, 1, 1),
@@ -203,6 +308,7 @@ def test_every_parameter_parsed_and_tidied():
         reliability=("A", "B"),
         credibility=(1, 2),
         facets=True,
+        interval="week",
     )
 
 
@@ -213,7 +319,12 @@ def test_facets_only_when_asked_and_the_total_capped_on_the_engine():
     assert "aggs" not in plain and plain["track_total_hits"] == TOTAL_HITS_CAP
     faceted = build_search_body(parse_search_params({"q": "pork", "facets": "true"}))
     nested = json.dumps(faceted["aggs"])
-    assert set(faceted["aggs"]) == {"domains", "languages", "entities_ORG", "entities_LOC", "entities_PRODUCT"}
+    assert set(faceted["aggs"]) == {
+        "domains", "languages", "entities_ORG", "entities_LOC", "entities_PRODUCT", "subtypes", "sources", "published",
+    }
+    assert faceted["aggs"]["published"]["date_histogram"]["calendar_interval"] == "month"
+    weekly = build_search_body(parse_search_params({"facets": "true", "interval": "week"}))
+    assert weekly["aggs"]["published"]["date_histogram"]["calendar_interval"] == "week"
     assert '"nested"' not in nested and '"reverse_nested"' not in nested  # flat keyword fields only
 
 
@@ -253,7 +364,9 @@ def test_queue_forces_unreviewed_by_priority_and_refuses_sort_and_reviewed():
         ({"reviewed": ["maybe"]}, "reviewed: 'maybe' is not true or false"),
         ({"facets": ["all"]}, "facets: 'all' is not true or false"),
         ({"sort": ["random"]}, "sort must be one of relevance, date, priority"),
+        ({"interval": ["day"]}, "interval must be one of week, month"),
         ({"domain": ["WEAPONS"]}, "unknown domain 'WEAPONS'"),
+        ({"subtype": ["FOOD.WEAPONS"]}, "unknown sub-type 'FOOD.WEAPONS'"),
         ({"entity": ["ORG"]}, "must look like LABEL:value"),
         ({"entity": ["SHIP:Ever Given"]}, "unknown entity label 'SHIP'"),
         ({"reliability": ["G"]}, "reliability 'G' is not a grade A-F"),

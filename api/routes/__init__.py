@@ -10,3 +10,5 @@ from api.routes import labels  # noqa: E402
 ROUTERS += (labels.router,)
 from api.routes import models, training  # noqa: E402
 ROUTERS += (training.router, models.router)
+from api.routes import export  # noqa: E402
+ROUTERS += (export.router,)

@@ -20,6 +20,7 @@ EMBEDDING_DIMS = 384
 # Lucene refuses a keyword term over 32,766 UTF-8 bytes, and the engine an id over 512 bytes.
 MAX_KEYWORD_BYTES = 32_766
 MAX_ID_BYTES = 512
+EXPORT_BATCH = 500  # documents per batch of an export (about 10 kB each without the vector)
 
 
 @dataclass(frozen=True)
@@ -178,16 +179,32 @@ class DocumentIndex(ABC):
 
     @abstractmethod
     def _search(self, request: SearchRequest) -> SearchResult:
-        """Run a request whose query text is either empty (filters only) or has words."""
+        """Run a request whose query text is empty (filters only) or has clauses (words, phrases,
+        prefixes, or exclusions alone: a filter)."""
+
+    def export(self, request: SearchRequest, batch_size: int = EXPORT_BATCH) -> Iterator[list[TaggedDocument]]:
+        """Every document `request` matches, in its order, in batches of at most `batch_size`: all
+        pages (the request's page and size are ignored, no facets are counted). Documents come
+        without their embeddings (an export carries no vectors). Each comes once; documents
+        written during the walk may or may not be in it."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if request.text.strip() and request.query.is_empty:  # as search: no words, no matches
+            return iter(())
+        return self._export(request, batch_size)
+
+    @abstractmethod
+    def _export(self, request: SearchRequest, batch_size: int) -> Iterator[list[TaggedDocument]]:
+        """export, for a request whose query text is empty or has clauses, as _search's."""
 
     @abstractmethod
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
         """Documents whose embeddings are closest (cosine) to `vector`, best first."""
 
     @abstractmethod
-    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
-        """Take a report off the triage queue, atomically: of two reviewers at once, one wins.
-        None when `doc_id` is not indexed."""
+    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime, note: str | None = None) -> ReviewOutcome | None:
+        """Take a report off the triage queue, atomically: of two reviewers at once, one wins (and
+        the winner's note is the one kept). None when `doc_id` is not indexed."""
 
     @abstractmethod
     def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:

@@ -52,9 +52,11 @@ from kunlun_nlp.index.embedded_vectors import VectorIndex
 from kunlun_nlp.labels.correction import apply_correction_record, latest_label
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
 from kunlun_nlp.search.request import LANGUAGE_FACET_SIZE, TOTAL_HITS_CAP, SearchRequest
-from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
+from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, hit_from_record, snippet
 
-LAYOUT = 2  # PRAGMA user_version; 1 (unset): one documents table holding the record and the text twice
+# PRAGMA user_version; 1 (unset): one documents table holding the record and the text twice;
+# 2: no review notes, no doc_subtypes (the sub-types only in the record)
+LAYOUT = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS index_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO index_meta(name, value) VALUES ('generation', lower(hex(randomblob(16))));
@@ -72,7 +74,8 @@ CREATE TABLE IF NOT EXISTS documents (
     reviewed_by TEXT,
     reviewed_at TEXT,
     language TEXT NOT NULL DEFAULT '',
-    domain_bits INTEGER NOT NULL DEFAULT 0  -- the predicted domains (embedded_query.domain_bits)
+    domain_bits INTEGER NOT NULL DEFAULT 0,  -- the predicted domains (embedded_query.domain_bits)
+    review_note TEXT
 );
 -- the embedding first: it is read without walking the text's overflow pages
 CREATE TABLE IF NOT EXISTS bodies (
@@ -89,6 +92,13 @@ CREATE TABLE IF NOT EXISTS doc_domains (
 );
 CREATE INDEX IF NOT EXISTS doc_domains_label ON doc_domains(label, doc_rowid);
 CREATE INDEX IF NOT EXISTS doc_domains_doc ON doc_domains(doc_rowid);
+-- read by the sub-type facet (embedded_facets) only
+CREATE TABLE IF NOT EXISTS doc_subtypes (
+    doc_rowid INTEGER NOT NULL REFERENCES documents(rowid) ON DELETE CASCADE,
+    label TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS doc_subtypes_doc ON doc_subtypes(doc_rowid);
+CREATE INDEX IF NOT EXISTS doc_subtypes_label ON doc_subtypes(label, doc_rowid);
 CREATE TABLE IF NOT EXISTS doc_entities (
     doc_rowid INTEGER NOT NULL REFERENCES documents(rowid) ON DELETE CASCADE,
     label TEXT NOT NULL,
@@ -133,7 +143,13 @@ WHEN EXISTS (SELECT 1 FROM index_meta WHERE name = 'retag') BEGIN
 END;
 """
 
-# Layout 1 to 2, in one transaction: the small columns and the bodies copied apart (rowids kept, so
+# Each stored report's sub-types, from its record (a file of layout 1 or 2 has them only there).
+_FILL_SUBTYPES = (
+    "INSERT INTO doc_subtypes(doc_rowid, label)"
+    " SELECT DISTINCT b.rowid, json_extract(s.value, '$.label') FROM bodies b, json_each(b.record, '$.subtypes') s"
+)
+
+# Layout 1 to 3, in one transaction: the small columns and the bodies copied apart (rowids kept, so
 # the entity and domain rows stay valid), the text and title no longer in the record, the full-text
 # index rebuilt from the bodies. The old table's indexes go first: their names are reused.
 _FROM_LAYOUT_1 = (
@@ -152,6 +168,7 @@ _FROM_LAYOUT_1 = (
     " INSERT INTO bodies(rowid, embedding, title, text, record)"
     " SELECT rowid, embedding, title, text, json_remove(record, '$.title', '$.text', '$.review') FROM layout1_documents ORDER BY rowid;"
     " DROP TABLE layout1_documents;"
+    " DELETE FROM doc_subtypes;" + _FILL_SUBTYPES + ";"
     f" PRAGMA user_version = {LAYOUT}; COMMIT; PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=ON;"
 )
 
@@ -202,8 +219,12 @@ class EmbeddedIndex(DocumentIndex):
     def _upgrade(self) -> None:
         """Create the tables, or bring a file of an earlier layout to this one."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if "record" not in columns:
+        if not columns:
             self._db.executescript(_SCHEMA + f"PRAGMA user_version = {LAYOUT};")
+            return
+        if "record" not in columns:
+            self._db.executescript(_SCHEMA)  # tables added since, empty
+            self._from_layout_2()
             return
         # layout 1, perhaps from before the triage and language columns
         if "priority" not in columns:
@@ -219,6 +240,18 @@ class EmbeddedIndex(DocumentIndex):
                 self._db.execute("ROLLBACK")
             self._db.execute("PRAGMA foreign_keys=ON")
             raise
+
+    def _from_layout_2(self) -> None:
+        """Layout 2 to 3, once, under the write lock (another process may be opening the file too):
+        the review note column (reviews stored before it have none), the sub-types filled in."""
+        with _write_transaction(self._db):
+            if self._db.execute("PRAGMA user_version").fetchone()[0] >= LAYOUT:
+                return
+            if "review_note" not in {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}:
+                self._db.execute("ALTER TABLE documents ADD COLUMN review_note TEXT")
+            self._db.execute("DELETE FROM doc_subtypes")
+            self._db.execute(_FILL_SUBTYPES)
+            self._db.execute(f"PRAGMA user_version = {LAYOUT}")
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -258,7 +291,7 @@ class EmbeddedIndex(DocumentIndex):
         grade = record.get("grade") or ""
         cursor = db.execute(
             "INSERT INTO documents(id, source, published, ingested_at, priority, reliability, credibility,"
-            " reviewed_by, reviewed_at, language, domain_bits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " reviewed_by, reviewed_at, language, domain_bits, review_note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record["id"],
                 record["source"],
@@ -271,6 +304,7 @@ class EmbeddedIndex(DocumentIndex):
                 review.get("reviewed_at"),
                 record.get("language") or "",
                 domain_bits(record["domains"]),
+                review.get("note"),
             ),
         )
         rowid = cursor.lastrowid
@@ -285,6 +319,9 @@ class EmbeddedIndex(DocumentIndex):
         db.executemany(
             "INSERT INTO doc_entities(doc_rowid, label, normalized, key) VALUES (?, ?, ?, ?)",
             {(rowid, e["label"], e["normalized"], e["key"]) for e in record["entities"]},
+        )
+        db.executemany(
+            "INSERT INTO doc_subtypes(doc_rowid, label) VALUES (?, ?)", {(rowid, s["label"]) for s in record.get("subtypes") or []}
         )
 
     # -- re-tagging ----------------------------------------------------------------------------
@@ -407,16 +444,33 @@ class EmbeddedIndex(DocumentIndex):
             raise ValueError("batch_size must be at least 1")
         with self._lock:
             ids = [doc_id for (doc_id,) in self._db.execute("SELECT id FROM documents ORDER BY rowid")]
+        yield from self._read_in_batches(ids, batch_size, embeddings=True)
+
+    def _export(self, request: SearchRequest, batch_size: int) -> Iterator[list[TaggedDocument]]:
+        """The ids of every match, in order, read at once (the rowids the search's own ordered
+        query gives, then their ids), then read as scan reads them."""
+        compiled = compile_search(request)
+        with self._lock:
+            rowids = [rowid for rowid, _ in self._db.execute(compiled.ordered_sql, compiled.ordered_params)]
+            ids: dict[int, str] = {}
+            for first in range(0, len(rowids), _PAIRS_PER_QUERY):
+                part = rowids[first : first + _PAIRS_PER_QUERY]
+                ids.update(self._db.execute(f"SELECT rowid, id FROM documents WHERE rowid IN ({_marks(part)})", part))
+        yield from self._read_in_batches([ids[rowid] for rowid in rowids], batch_size, embeddings=False)
+
+    def _read_in_batches(self, ids: list[str], batch_size: int, *, embeddings: bool) -> Iterator[list[TaggedDocument]]:
+        """The documents of `ids`, in that order, `batch_size` at a time, each batch read by id as
+        it is stored then: a document rewritten meanwhile (a new rowid) comes in its latest form,
+        one deleted meanwhile is skipped. Without `embeddings`, they come with none."""
+        columns = f"{_RECORD_COLUMNS}, b.embedding" if embeddings else _RECORD_COLUMNS
         for first in range(0, len(ids), batch_size):
             page = ids[first : first + batch_size]
             found = {}
             for part in range(0, len(page), _PAIRS_PER_QUERY):  # bound values under SQLite's limit
                 wanted = page[part : part + _PAIRS_PER_QUERY]
                 with self._lock:
-                    rows = self._db.execute(
-                        f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id IN ({_marks(wanted)})", wanted
-                    ).fetchall()
-                found.update((row[5], _tagged(row)) for row in rows)
+                    rows = self._db.execute(f"SELECT {columns} {_RECORD_FROM} WHERE d.id IN ({_marks(wanted)})", wanted).fetchall()
+                found.update((row[5], _tagged(row) if embeddings else tagged_from_record(_record(*row))) for row in rows)
             batch = [found[doc_id] for doc_id in page if doc_id in found]
             if batch:
                 yield batch
@@ -438,7 +492,7 @@ class EmbeddedIndex(DocumentIndex):
             if request.facets:  # every match is read for the facets: the total is their number
                 self._facets.catch_up(self._db, self._last_rowid())
                 matching = [r for (r,) in self._db.execute(compiled.matching_sql, compiled.matching_params)]
-                facets = facets_from_counts(*self._facets.count(matching, request.facet_size, LANGUAGE_FACET_SIZE))
+                facets = self._facets.count(matching, request.facet_size, LANGUAGE_FACET_SIZE, request.interval)
                 total = len(matching)
             elif len(page) < request.size and (page or request.offset == 0):
                 total = request.offset + len(page)  # the last page: every match is counted already
@@ -487,23 +541,23 @@ class EmbeddedIndex(DocumentIndex):
         row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'documents'").fetchone()
         return int(row[0]) if row else 0
 
-    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
-        review = Review(reviewer, when)
+    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime, note: str | None = None) -> ReviewOutcome | None:
+        review = Review(reviewer, when, note)
         try:
             with self._lock:
                 # one statement: of two analysts reviewing at once, exactly one gets the row
                 cursor = self._db.execute(
-                    "UPDATE documents SET reviewed_by = ?, reviewed_at = ? WHERE id = ? AND reviewed_at IS NULL",
-                    (reviewer, review.to_record()["reviewed_at"], doc_id),
+                    "UPDATE documents SET reviewed_by = ?, reviewed_at = ?, review_note = ? WHERE id = ? AND reviewed_at IS NULL",
+                    (reviewer, review.to_record()["reviewed_at"], note, doc_id),
                 )
                 if cursor.rowcount == 1:
                     return ReviewOutcome(review, newly_reviewed=True)
-                row = self._db.execute("SELECT reviewed_by, reviewed_at FROM documents WHERE id = ?", (doc_id,)).fetchone()
+                row = self._db.execute("SELECT reviewed_by, reviewed_at, review_note FROM documents WHERE id = ?", (doc_id,)).fetchone()
         except sqlite3.Error as exc:
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         if row is None:
             return None
-        return ReviewOutcome(Review(row[0], datetime.fromisoformat(row[1])), newly_reviewed=False)
+        return ReviewOutcome(Review(row[0], datetime.fromisoformat(row[1]), row[2]), newly_reviewed=False)
 
     def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:
         """One transaction: the stored record read, corrected and written back as a put writes it
@@ -514,8 +568,7 @@ class EmbeddedIndex(DocumentIndex):
                 with _write_transaction(self._db):
                     row = self._db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id = ?", (doc_id,)).fetchone()
                     if row is not None:
-                        record = _record(*row[:6])
-                        record["embedding"] = np.frombuffer(row[6], dtype=np.float32).tolist()
+                        record = _stored(row)
                         label = latest_label(correction, record.get("correction"))  # never an older label over a newer
                         self._put_one(apply_correction_record(record, label), datetime.now(timezone.utc))
         except sqlite3.Error as exc:
@@ -563,23 +616,33 @@ class EmbeddedIndex(DocumentIndex):
                 self._db.close()
 
 
-# A stored record's parts: the small columns' review, the bodies' record, title and text.
-_RECORD_COLUMNS = "d.reviewed_by, d.reviewed_at, b.record, b.title, b.text, d.id"
+# A stored record's parts: the small columns' review, the bodies' record, title and text, the id
+# (the sixth, row[5]) and the review's note; _RECORD_WIDTH of them.
+_RECORD_COLUMNS = "d.reviewed_by, d.reviewed_at, b.record, b.title, b.text, d.id, d.review_note"
+_RECORD_WIDTH = 7
 _RECORD_FROM = "FROM documents d JOIN bodies b ON b.rowid = d.rowid"
 
 
-def _record(reviewed_by: str | None, reviewed_at: str | None, stored: str, title: str, text: str, doc_id: str) -> dict[str, Any]:
+def _record(
+    reviewed_by: str | None, reviewed_at: str | None, stored: str, title: str, text: str, doc_id: str, note: str | None
+) -> dict[str, Any]:
     record = json.loads(stored)
     record.update(id=doc_id, title=title, text=text)
-    record["review"] = {"reviewed_by": reviewed_by, "reviewed_at": reviewed_at} if reviewed_at else None
+    review = {"reviewed_by": reviewed_by, "reviewed_at": reviewed_at}
+    record["review"] = (review | {"note": note} if note else review) if reviewed_at else None
+    return record
+
+
+def _stored(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A stored record with its embedding, from a row of _RECORD_COLUMNS and the embedding."""
+    record = _record(*row[:_RECORD_WIDTH])
+    record["embedding"] = np.frombuffer(row[_RECORD_WIDTH], dtype=np.float32).tolist()
     return record
 
 
 def _tagged(row: tuple[Any, ...]) -> TaggedDocument:
     """A stored document from a row of _RECORD_COLUMNS and the embedding."""
-    record = _record(*row[:6])
-    record["embedding"] = np.frombuffer(row[6], dtype=np.float32).tolist()
-    return tagged_from_record(record)
+    return tagged_from_record(_stored(row))
 
 
 def _marks(values: Iterable[Any]) -> str:

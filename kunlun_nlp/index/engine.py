@@ -43,10 +43,12 @@ from kunlun_nlp.index.engine_query import (
     build_knn,
     build_search_body,
     display_names_body,
+    export_body,
     display_names_from,
     facet_counts,
     knn_cosine,
     marked_fragments,
+    subtype_source_date_counts,
 )
 from kunlun_nlp.labels.correction import apply_correction_record, latest_label
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
@@ -57,8 +59,9 @@ from kunlun_nlp.vocabulary import DOMAIN_LABELS, ENTITY_LABELS
 # 2: triage fields (priority, grade, cases, review); 3: not_tagged, furniture, published_via;
 # 4: flat entity keys and names (facets, entity filters and novelty without nested queries);
 # 5: history (the reviewed versions of a report whose text changed; stored, not searched);
-# 6: correction (the merged human label, stored) and corrected_by (who corrected it last, filterable)
-MAPPING_VERSION = 6
+# 6: correction (the merged human label, stored) and corrected_by (who corrected it last, filterable);
+# 7: review.note (stored, not searched); source and subtypes.label faceted
+MAPPING_VERSION = 7
 # Rounds of read-then-conditional-write before giving up on a report others keep changing.
 _WRITE_ATTEMPTS = 10
 _BULK_CHUNK = 500  # documents per bulk request (a record with its vector is about 10 kB)
@@ -66,6 +69,8 @@ _BULK_CHUNK = 500  # documents per bulk request (a record with its vector is abo
 # through the alias; the block lasts as long as the re-tag's last catch-up, seconds at most.
 _SWAP_WAIT_SECONDS = 60.0
 _RETAG_BATCH = 256  # documents re-tagged per round trip
+# How long an export's point in time is kept between two pages (a slow client reads a page meanwhile).
+_EXPORT_KEEP_ALIVE = "10m"
 _CATCH_UP_ROUNDS = 5  # catch-up rounds while writes go on, before the old index is write-blocked
 _BLOCKED_CATCH_UP = 100  # few enough documents to re-tag while writers wait
 
@@ -82,14 +87,14 @@ MAPPINGS: dict[str, Any] = {
         "id": _KEYWORD,
         "title": _ENGLISH_TEXT,
         "text": _ENGLISH_TEXT,
-        "source": _KEYWORD,
+        "source": _FACETED,
         "published": {"type": "date", "format": "strict_date"},
         "language": _FACETED,
         "ingested_at": {"type": "date"},
         "domains": _FACETED,
         "domain_scores": {"properties": {label: {"type": "float"} for label in DOMAIN_LABELS}},
         "predicted": {"type": "object", "enabled": False},  # kept in _source for display only
-        "subtypes": {"properties": {"label": _KEYWORD, "score": {"type": "float"}}},
+        "subtypes": {"properties": {"label": _FACETED, "score": {"type": "float"}}},
         "evidence": {"type": "object", "enabled": False},
         "model": _KEYWORD,
         "grade": _KEYWORD,
@@ -103,7 +108,7 @@ MAPPINGS: dict[str, Any] = {
                 "factors": {"type": "object", "enabled": False},
             }
         },
-        "review": {"properties": {"reviewed_by": _KEYWORD, "reviewed_at": {"type": "date"}}},
+        "review": {"properties": {"reviewed_by": _KEYWORD, "reviewed_at": {"type": "date"}, "note": {"type": "text", "index": False}}},
         "history": {"type": "object", "enabled": False},
         "not_tagged": _KEYWORD,  # why the models did not tag it (a language they do not read)
         "furniture": {"type": "object", "enabled": False},  # [start, end] pairs, kept with the text
@@ -271,9 +276,9 @@ class SearchEngineIndex(DocumentIndex):
             )
         return actions
 
-    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime) -> ReviewOutcome | None:
+    def mark_reviewed(self, doc_id: str, reviewer: str, when: datetime, note: str | None = None) -> ReviewOutcome | None:
         self.ensure_index()
-        review = Review(reviewer, when)
+        review = Review(reviewer, when, note)
         attempts, swap = 0, _SwapWait()
         with _engine_errors(self.url):
             while attempts < _WRITE_ATTEMPTS:
@@ -529,6 +534,34 @@ class SearchEngineIndex(DocumentIndex):
         if batch:
             yield batch
 
+    def _export(self, request: SearchRequest, batch_size: int) -> Iterator[list[TaggedDocument]]:
+        """Pages of a point in time (the index as it was when the export began) in the request's
+        order, each after the last (search_after); the point in time is closed at the end, or when
+        the caller stops early."""
+        self.ensure_index()
+        body = export_body(request)
+        with _engine_errors(self.url):
+            pit = self.client.open_point_in_time(index=self.alias, keep_alive=_EXPORT_KEEP_ALIVE)["id"]
+        try:
+            after = None
+            while True:
+                with _engine_errors(self.url):
+                    response = self.client.search(
+                        pit={"id": pit, "keep_alive": _EXPORT_KEEP_ALIVE}, size=batch_size, search_after=after, **body
+                    )
+                pit = response.get("pit_id", pit)
+                hits = response["hits"]["hits"]
+                if hits:
+                    yield [tagged_from_record(hit["_source"]) for hit in hits]
+                if len(hits) < batch_size:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            try:
+                self.client.close_point_in_time(id=pit)
+            except (TransportError, ApiError) as exc:  # it expires by itself
+                log.warning("could not close the export's point in time on %s: %s", self.alias, exc)
+
     def embedding_of(self, doc_id: str) -> list[float] | None:
         self.ensure_index()
         with _engine_errors(self.url):
@@ -572,7 +605,7 @@ class SearchEngineIndex(DocumentIndex):
                 answer = self.client.search(index=self.alias, **display_names_body(top))
             names = display_names_from(answer["aggregations"], top)
         entities = {label: [(names.get((label, key), key), n) for key, n in pairs] for label, pairs in entity_keys.items()}
-        return facets_from_counts(domains, entities, languages)
+        return facets_from_counts(domains, entities, languages, **subtype_source_date_counts(aggregations))
 
     def nearest(self, vector: list[float], *, size: int = 10, exclude_id: str | None = None) -> list[SearchHit]:
         self.ensure_index()

@@ -118,6 +118,21 @@ class IntakeQueue:
             submitted_by=meta.get("submitted_by"),  # jobs queued before it was kept have none
         )
 
+    def recent(self, limit: int = 20) -> list[JobStatus]:
+        """The latest `limit` jobs, newest first (job ids count up from 1; a number whose job was
+        never written, its API killed midway, is skipped)."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        jobs: list[JobStatus] = []
+        with self._storage_errors():
+            number = self.huey.storage.incr("jobs", 0)
+        while number >= 1 and len(jobs) < limit:
+            status = self.status(str(number))
+            if status is not None:
+                jobs.append(status)
+            number -= 1
+        return jobs
+
     def health(self) -> QueueHealth:
         try:
             with self._storage_errors():

@@ -13,8 +13,8 @@ from kunlun_nlp.search.request import EntityFilter, InvalidSearchRequest, Search
 
 SEARCH_PARAMS = frozenset(
     {
-        "q", "domain", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size",
-        "reviewed", "reliability", "credibility", "language", "facets",
+        "q", "domain", "subtype", "entity", "source", "published_from", "published_to", "sort", "page", "size", "facet_size",
+        "reviewed", "reliability", "credibility", "language", "facets", "interval",
     }
 )
 # The triage queue is always the unreviewed reports, highest priority first.
@@ -45,9 +45,11 @@ def parse_search_params(params: Mapping[str, str | Sequence[str]], *, queue: boo
         return values.get(name) or []
 
     sort: Any = "priority" if queue else last("sort") or "relevance"  # SearchRequest checks it
+    interval: Any = (last("interval") or "month").strip().lower()  # and this
     return SearchRequest(
         text=last("q") or "",
         domains=tuple(d.strip().upper() for d in every("domain")),
+        subtypes=tuple(s.strip().upper() for s in every("subtype")),
         entities=tuple(EntityFilter.parse(e) for e in every("entity")),
         sources=tuple(every("source")),
         published_from=_date("published_from", last("published_from")),
@@ -61,6 +63,7 @@ def parse_search_params(params: Mapping[str, str | Sequence[str]], *, queue: boo
         size=_integer("size", last("size"), 10),
         facet_size=_integer("facet_size", last("facet_size"), 10),
         facets=bool(_boolean("facets", last("facets"))),
+        interval=interval,
     )
 
 

@@ -1,7 +1,9 @@
 """A search request, validated before any backend sees it.
 
-Free text is reduced to plain words and quoted phrases: no operator, wildcard or field syntax of
-either backend survives, so a user's query can never break or widen the query built from it.
+Free text is read as the query syntax analysts type (QUERY_SYNTAX: words, "phrases", `a OR b`,
+`-word`, `word*`) and as nothing else: no operator, wildcard or field syntax of either backend
+survives, so a user's query can never break the query built from it, and odd input is never an
+error (it degrades to its plain words).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from kunlun_nlp.vocabulary import CREDIBILITY_GRADES, DOMAIN_LABELS, ENTITY_LABELS, RELIABILITY_GRADES
+from kunlun_nlp.vocabulary import CREDIBILITY_GRADES, DOMAIN_LABELS, ENTITY_LABELS, RELIABILITY_GRADES, SUBTYPE_LABELS
 
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # page * size may not reach past this (the engine's default window)
@@ -22,8 +24,20 @@ MAX_QUERY_CHARS = 1_000
 FACET_ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT")
 LANGUAGE_FACET_SIZE = 20  # a collection holds a handful of languages: all are shown
 SORTS: tuple[str, ...] = ("relevance", "date", "priority")
+INTERVALS: tuple[str, ...] = ("week", "month")  # of the published facet: weeks from Monday, months from the 1st
 
-_PHRASE = re.compile(r'"([^"]*)"')
+# What a query says, for help texts (the API's q, the CLI, the page's help).
+QUERY_SYNTAX = (
+    'words (all must match); "a quoted phrase"; heroin OR cocaine (either; OR binds before the other words, so '
+    "heroin OR cocaine port is (heroin or cocaine) and port; lower-case or is a plain word); -word or -\"a phrase\" "
+    "(must not match; exclusions alone match every other report); counterf* (any word starting with counterf, at "
+    "least 2 characters before the *). Chinese or Japanese words match anywhere in the text."
+)
+# A query's pieces: a quoted phrase (a "-" right before it excludes it), or a run of other characters.
+_PIECE = re.compile(r'(-?)"([^"]*)"|([^\s"]+)')
+_PREFIX = re.compile(r"(\w{2,})\*+")  # word*: at least 2 characters before the star
+_EXCLUDED = re.compile(r"-(?=\w)")  # -word; "--x" and a lone "-" are not exclusions
+_OR = "OR"  # upper case only: "or" is a word
 _LANGUAGE = re.compile(r"[a-z]{2,3}")  # an ISO 639 code, as documents store it
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces between words (Chinese, Japanese kana): neither backend's
@@ -36,22 +50,44 @@ class InvalidSearchRequest(ValueError):
 
 
 @dataclass(frozen=True)
+class Clause:
+    """One thing a query asks for: a word, a phrase (its words, in order) or, with `prefix`, the
+    start of a word (`word*`: one word)."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+    @property
+    def is_run(self) -> bool:
+        """A word in an ideographic script: matched as a run of characters anywhere in the text."""
+        return len(self.words) == 1 and is_ideographic(self.words[0])
+
+    def parts(self) -> tuple[Clause, ...]:
+        """The clause as the backends match it, all parts required: itself; or, with a word in an
+        ideographic script in it, each of its words, an ideographic one a run (is_run: a run
+        matches anywhere, so a prefix of one is the run itself)."""
+        if not any(map(is_ideographic, self.words)):
+            return (self,)
+        return tuple(dict.fromkeys(Clause((word,)) for word in self.words))
+
+
+@dataclass(frozen=True)
 class QueryText:
-    terms: tuple[str, ...] = ()
-    phrases: tuple[tuple[str, ...], ...] = ()  # each phrase as its words
+    """Query text as parsed: every group must match, a group by any of its clauses (`a OR b`),
+    and no excluded clause may."""
+
+    groups: tuple[tuple[Clause, ...], ...] = ()
+    excluded: tuple[Clause, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not self.terms and not self.phrases
+        return not self.groups and not self.excluded
 
-    def split_ideographic(self) -> tuple[QueryText, tuple[str, ...]]:
-        """The words the backends' analyzers read, and the words in an ideographic script, each
-        matched as a run of characters (a phrase with one in it is read as its words)."""
-        words = [*self.terms, *(w for phrase in self.phrases if any(map(is_ideographic, phrase)) for w in phrase)]
-        runs = tuple(dict.fromkeys(w for w in words if is_ideographic(w)))
-        terms = tuple(w for w in words if not is_ideographic(w))
-        phrases = tuple(p for p in self.phrases if not any(map(is_ideographic, p)))
-        return QueryText(terms=terms, phrases=phrases), runs
+    @property
+    def positive(self) -> bool:
+        """Whether some clause must match: hits are then scored and their matches marked. A query
+        of exclusions only is a filter: it matches every document but the excluded ones."""
+        return bool(self.groups)
 
 
 def is_ideographic(word: str) -> bool:
@@ -59,13 +95,44 @@ def is_ideographic(word: str) -> bool:
 
 
 def parse_query_text(text: str) -> QueryText:
-    phrases = []
-    for match in _PHRASE.finditer(text):
-        words = tuple(_WORD.findall(match.group(1)))
-        if words:
-            phrases.append(words)
-    rest = _PHRASE.sub(" ", text)
-    return QueryText(terms=tuple(_WORD.findall(rest)), phrases=tuple(phrases))
+    """The pieces of `text` (QUERY_SYNTAX), left to right. A piece without a word in it ("*",
+    "-", a lone quote's) is dropped; an `OR` joins the clauses either side of it only when both
+    are wanted ones (a leading, trailing or doubled OR, or one next to an exclusion, is dropped);
+    a run of characters with several words in it ("covid-19", "e-mail") is a phrase of them."""
+    groups: list[list[Clause]] = []
+    excluded: list[Clause] = []
+    joining = after_wanted = False  # an OR follows a wanted clause; the last clause was a wanted one
+    for piece in _PIECE.finditer(text):
+        minus, quoted, bare = piece.groups()
+        if bare == _OR:
+            joining = after_wanted
+            continue
+        if quoted is not None:
+            exclude, clause = bool(minus), _clause(_WORD.findall(quoted))
+        else:
+            exclude = _EXCLUDED.match(bare) is not None
+            body = bare[1:] if exclude else bare
+            prefix = _PREFIX.fullmatch(body)
+            clause = Clause((prefix.group(1),), prefix=True) if prefix else _clause(_WORD.findall(body))
+        if clause is None:
+            continue
+        if exclude:
+            excluded.append(clause)
+            joining = after_wanted = False
+            continue
+        if joining:
+            groups[-1].append(clause)
+        else:
+            groups.append([clause])
+        joining, after_wanted = False, True
+    return QueryText(
+        groups=tuple(dict.fromkeys(tuple(dict.fromkeys(group)) for group in groups)),
+        excluded=tuple(dict.fromkeys(excluded)),
+    )
+
+
+def _clause(words: list[str]) -> Clause | None:
+    return Clause(tuple(words)) if words else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +156,7 @@ class EntityFilter:
 class SearchRequest:
     text: str = ""
     domains: tuple[str, ...] = ()  # any of these
+    subtypes: tuple[str, ...] = ()  # any of these sub-types, e.g. "FOOD.ADULTERATION"
     entities: tuple[EntityFilter, ...] = ()  # all of these
     sources: tuple[str, ...] = ()  # any of these
     published_from: date | None = None
@@ -102,6 +170,7 @@ class SearchRequest:
     size: int = 10
     facet_size: int = 10
     facets: bool = False  # counted only when asked: they cost more than the search itself
+    interval: Literal["week", "month"] = "month"  # the published facet's buckets
     query: QueryText = field(init=False)
 
     def __post_init__(self) -> None:
@@ -110,8 +179,13 @@ class SearchRequest:
         unknown = [d for d in self.domains if d not in DOMAIN_LABELS]
         if unknown:
             raise InvalidSearchRequest(f"unknown domain {unknown[0]!r}; expected one of {', '.join(DOMAIN_LABELS)}")
+        unknown_subtype = [s for s in self.subtypes if s not in SUBTYPE_LABELS]
+        if unknown_subtype:
+            raise InvalidSearchRequest(f"unknown sub-type {unknown_subtype[0]!r}; expected one of {', '.join(SUBTYPE_LABELS)}")
         if self.sort not in SORTS:
             raise InvalidSearchRequest(f"sort must be one of {', '.join(SORTS)}")
+        if self.interval not in INTERVALS:
+            raise InvalidSearchRequest(f"interval must be one of {', '.join(INTERVALS)}")
         bad = [r for r in self.reliability if r not in RELIABILITY_GRADES]
         if bad:
             raise InvalidSearchRequest(f"reliability {bad[0]!r} is not a grade A-F")

@@ -33,6 +33,7 @@ class SearchHit:
     reviewed_by: str | None = None
     language: str = ""  # ISO 639-1; "" when not known
     not_tagged: str | None = None  # why the models did not tag it: it has no domains or entities
+    review_note: str | None = None  # the reviewer's note, if they left one
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,23 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class DateBucket:
+    """The matching reports published in one week (from its Monday) or month (from its 1st), and
+    how many of them each domain has: a bar of the trends chart."""
+
+    start: date
+    count: int
+    domains: dict[str, int]  # most first, ties by label; a report of several domains counts in each
+
+
+@dataclass(frozen=True)
 class Facets:
     domains: list[FacetValue] = field(default_factory=list)
     entities: dict[str, list[FacetValue]] = field(default_factory=dict)
     languages: list[FacetValue] = field(default_factory=list)
+    subtypes: list[FacetValue] = field(default_factory=list)
+    sources: list[FacetValue] = field(default_factory=list)  # reports of no known source are not counted
+    published: list[DateBucket] = field(default_factory=list)  # non-empty buckets, oldest first; undated reports are not in it
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,7 @@ def hit_from_record(record: Mapping[str, Any], score: float | None, snippet: str
         reviewed_by=(record.get("review") or {}).get("reviewed_by"),
         language=record.get("language") or "",
         not_tagged=record.get("not_tagged"),
+        review_note=(record.get("review") or {}).get("note"),
     )
 
 
@@ -108,10 +123,25 @@ def facets_from_counts(
     domains: Iterable[tuple[str, int]],
     entities: Mapping[str, Iterable[tuple[str, int]]],
     languages: Iterable[tuple[str, int]] = (),
+    *,
+    subtypes: Iterable[tuple[str, int]] = (),
+    sources: Iterable[tuple[str, int]] = (),
+    published: Iterable[tuple[date, int, Iterable[tuple[str, int]]]] = (),
 ) -> Facets:
-    """Facets from (value, document count) pairs, already in display order."""
+    """Facets from (value, document count) pairs, already in display order; `published` from
+    (bucket start, documents, (domain, documents) pairs) in date order."""
+
+    def values(pairs: Iterable[tuple[str, int]]) -> list[FacetValue]:
+        return [FacetValue(value, int(count)) for value, count in pairs]
+
     return Facets(
-        domains=[FacetValue(value, int(count)) for value, count in domains],
-        entities={label: [FacetValue(value, int(count)) for value, count in pairs] for label, pairs in entities.items()},
-        languages=[FacetValue(value, int(count)) for value, count in languages],
+        domains=values(domains),
+        entities={label: values(pairs) for label, pairs in entities.items()},
+        languages=values(languages),
+        subtypes=values(subtypes),
+        sources=values(sources),
+        published=[
+            DateBucket(start, int(count), {label: int(n) for label, n in sorted(by_domain, key=lambda pair: (-pair[1], pair[0]))})
+            for start, count, by_domain in published
+        ],
     )

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pytest
@@ -35,7 +35,7 @@ from kunlun_nlp.labels import Correction, merge
 from kunlun_nlp.normalize import entity_key
 from kunlun_nlp.records import tagged_to_record
 from kunlun_nlp.search.request import TOTAL_HITS_CAP, EntityFilter, SearchRequest
-from kunlun_nlp.search.results import Facets, FacetValue, SearchHit, SearchResult
+from kunlun_nlp.search.results import DateBucket, Facets, FacetValue, SearchHit, SearchResult
 from kunlun_nlp.testing.synthetic import (
     ANCHOR_SEED,
     CLUSTER,
@@ -144,6 +144,9 @@ class CountContract(_Corpus):
         few = index.search(SearchRequest(text="parcel 17"))
         assert (few.total, few.total_exact) == (1, True)
         assert index.count() == len(many) + 2  # count() is exact
+        # an export has no cap and no result window: every match, past the engine's 10,000
+        exported = [t.id for batch in index.export(SearchRequest(text="customs parcel", sort="date")) for t in batch]
+        assert len(exported) == len(set(exported)) == len(many)
 
     def test_health_reports_backend_and_count(self, loaded, corpus):
         health = loaded.health()
@@ -310,6 +313,90 @@ class FacetContract(_Corpus):
         (huaxin,) = [f for f in index.search(SearchRequest(facets=True)).facets.entities["ORG"] if f.value.casefold() == "huaxin trading"]
         assert huaxin == FacetValue("HUAXIN TRADING", 2)  # before "Huaxin Trading", the name syn-00 gives it
 
+    def test_subtype_and_source_facets_count_matching_documents(self, loaded, corpus):
+        facets = loaded.search(SearchRequest(size=1, facets=True)).facets
+        assert facets.subtypes == [
+            FacetValue("FOOD.COUNTERFEIT", 9), FacetValue("MEDICINE.COUNTERFEIT", 8),
+            FacetValue("ENVIRONMENT.COUNTERFEIT", 7), FacetValue("INTELLECTUAL_PROPERTY.COUNTERFEIT", 7),  # a tie: by value
+        ]
+        # the eight reports of no known source ("") are not a value
+        assert facets.sources == [
+            FacetValue("customs-bulletin", 9), FacetValue("ngo-watch", 9), FacetValue("wire", 9), FacetValue("ministry", 1),
+        ]
+        assert {f.value: f.count for f in facets.subtypes} == Counter(s.label for t in corpus for s in t.subtypes)
+        food = loaded.search(SearchRequest(domains=("FOOD",), size=1, facet_size=1, facets=True)).facets
+        assert food.subtypes == [FacetValue("FOOD.COUNTERFEIT", 9)]  # of 10 FOOD reports; the 10th's sub-type is IP's
+        assert food.sources == [FacetValue("customs-bulletin", 8)]
+        wire = loaded.search(SearchRequest(sources=("wire",), text="inspected", size=1, facets=True)).facets
+        expected = Counter(s.label for t in corpus if t.document.source == "wire" and "inspected" in _words(t) for s in t.subtypes)
+        assert {f.value: f.count for f in wire.subtypes} == expected == {"MEDICINE.COUNTERFEIT": 8}
+        assert wire.sources == [FacetValue("wire", 9)]
+
+    def test_subtype_filter_keeps_reports_of_any_of_the_sub_types(self, loaded, corpus):
+        """The sidebar's sub-type click: reports carrying any of the named sub-types."""
+        wanted = ("FOOD.COUNTERFEIT", "MEDICINE.COUNTERFEIT")
+        found = loaded.search(SearchRequest(subtypes=wanted, size=ALL, facets=True))
+        assert sorted(ids(found)) == sorted(t.document.id for t in corpus if {s.label for s in t.subtypes} & set(wanted))
+        assert found.total == 17 and {f.value for f in found.facets.subtypes} == set(wanted)
+        assert loaded.search(SearchRequest(subtypes=("FOOD.ADULTERATION",))).total == 0
+
+    def test_published_facet_counts_reports_per_month_with_their_domains(self, loaded, corpus):
+        published = loaded.search(SearchRequest(size=1, facets=True)).facets.published
+        food, medicine, environment, ip = "FOOD", "MEDICINE", "ENVIRONMENT", "INTELLECTUAL_PROPERTY"
+        assert published == [
+            DateBucket(date(2024, 1, 1), 4, {medicine: 2, food: 1, environment: 1, ip: 1}),
+            DateBucket(date(2024, 2, 1), 3, {food: 1, medicine: 1, environment: 1}),
+            DateBucket(date(2024, 3, 1), 3, {food: 1, medicine: 1, environment: 1, ip: 1}),
+            DateBucket(date(2024, 4, 1), 4, {food: 2, ip: 2, environment: 1}),  # with the seed notice of April 1st
+            DateBucket(date(2024, 5, 1), 2, {food: 1, environment: 1}),
+            DateBucket(date(2024, 6, 1), 4, {medicine: 1, environment: 1, ip: 1}),  # and one of none of the four
+            DateBucket(date(2024, 7, 1), 2, {medicine: 1, environment: 1}),
+            DateBucket(date(2024, 8, 1), 4, {environment: 2, food: 1, medicine: 1}),
+            DateBucket(date(2024, 9, 1), 3, {food: 1, medicine: 1, environment: 1, ip: 1}),
+            DateBucket(date(2024, 10, 1), 2, {food: 1, medicine: 1}),
+            DateBucket(date(2024, 11, 1), 1, {}),
+        ]
+        assert sum(b.count for b in published) == sum(1 for t in corpus if t.document.published) == 32  # 4 undated
+        for bucket in published:  # most first, ties by label
+            assert list(bucket.domains.items()) == sorted(bucket.domains.items(), key=lambda pair: (-pair[1], pair[0]))
+        # every filter applies: FOOD reports from April on, each bucket with all their domains
+        since_april = loaded.search(SearchRequest(domains=(food,), published_from=date(2024, 4, 1), facets=True)).facets.published
+        assert since_april == [
+            DateBucket(date(2024, 4, 1), 2, {food: 2, environment: 1, ip: 1}),
+            DateBucket(date(2024, 5, 1), 1, {food: 1}),
+            DateBucket(date(2024, 8, 1), 1, {food: 1}),
+            DateBucket(date(2024, 9, 1), 1, {food: 1}),
+            DateBucket(date(2024, 10, 1), 1, {food: 1}),
+        ]
+        assert loaded.search(SearchRequest(text="ministry", facets=True)).facets.published == [
+            DateBucket(date(2024, 4, 1), 1, {food: 1, environment: 1, ip: 1})
+        ]
+        assert loaded.search(SearchRequest(text="nosuchword", facets=True)).facets.published == []
+
+    def test_published_facet_weeks_start_on_monday(self, index):
+        days = {
+            "sunday-before": date(2024, 3, 31), "monday": date(2024, 4, 1), "sunday": date(2024, 4, 7),
+            "new-year-eve": date(2023, 12, 31), "new-year": date(2024, 1, 1), "before-1970": date(1969, 12, 31),
+        }
+        reports = [
+            synthetic_document(doc_id, f"Customs seized fake honey ({doc_id}).", domains={"FOOD": 0.9}, published=day)
+            for doc_id, day in days.items()
+        ]
+        undated = synthetic_document("undated", "Customs seized fake honey again.", domains={"FOOD": 0.9})
+        index.put([*reports, undated])
+        weeks = index.search(SearchRequest(facets=True, interval="week")).facets.published
+        assert [(b.start, b.count, b.domains) for b in weeks] == [
+            (date(1969, 12, 29), 1, {"FOOD": 1}),  # a Wednesday's Monday, before day 0
+            (date(2023, 12, 25), 1, {"FOOD": 1}),
+            (date(2024, 1, 1), 1, {"FOOD": 1}),
+            (date(2024, 3, 25), 1, {"FOOD": 1}),
+            (date(2024, 4, 1), 2, {"FOOD": 2}),  # Monday to Sunday
+        ]
+        months = index.search(SearchRequest(facets=True, interval="month")).facets.published
+        assert [(b.start, b.count) for b in months] == [
+            (date(1969, 12, 1), 1), (date(2023, 12, 1), 1), (date(2024, 1, 1), 1), (date(2024, 3, 1), 1), (date(2024, 4, 1), 2),
+        ]
+
 
 class NearestContract(_Corpus):
     def test_nearest_orders_by_cosine(self, loaded, corpus):
@@ -415,6 +502,25 @@ class ReviewContract(_Corpus):
         history = loaded.get(SEED_ID).history
         assert [(v.review.reviewed_by, v.text) for v in history] == [("ana", rewrapped.document.text), ("bo", corrected)]
         assert loaded.get(SEED_ID).review is None
+
+    def test_a_review_keeps_its_note(self, loaded, corpus):
+        note = "Checked with the customs office: a genuine seizure, 带 \"quotes\" & <b>markup</b>.\n" + "x" * 1_900
+        outcome = loaded.mark_reviewed(SEED_ID, "ana", WHEN, note)
+        assert outcome.newly_reviewed and outcome.review == Review("ana", WHEN, note)
+        assert loaded.get(SEED_ID).review == Review("ana", WHEN, note)
+        (hit,) = loaded.search(SearchRequest(reviewed=True)).hits
+        assert (hit.id, hit.reviewed_by, hit.review_note) == (SEED_ID, "ana", note)
+        again = loaded.mark_reviewed(SEED_ID, "bo", datetime(2026, 12, 1, tzinfo=timezone.utc), "my note instead")
+        assert not again.newly_reviewed and again.review == Review("ana", WHEN, note)  # the first review, with its note
+        plain = loaded.mark_reviewed(corpus[0].id, "bo", WHEN)  # no note: none stored
+        assert plain.review == Review("bo", WHEN) and loaded.get(corpus[0].id).review.note is None
+        assert loaded.search(SearchRequest(text="Huaxin", reviewed=True)).hits[0].review_note is None
+        seed = by_id(corpus, SEED_ID)
+        loaded.put([seed])  # the same words again: the review stays, note and all
+        assert loaded.get(SEED_ID).review == Review("ana", WHEN, note)
+        loaded.put([replace(seed, document=replace(seed.document, text=seed.document.text + " Update."))])
+        (earlier,) = loaded.get(SEED_ID).history  # new words: the reviewed version keeps the note
+        assert earlier.review == Review("ana", WHEN, note) and loaded.get(SEED_ID).review is None
 
     def test_two_analysts_reviewing_at_once_one_wins(self, loaded, corpus):
         target = corpus[5].id
@@ -632,9 +738,138 @@ class CorrectionContract(_Corpus):
         assert doc.id not in ids(loaded.search(SearchRequest(domains=("MEDICINE",), size=ALL)))
 
 
+class QuerySyntaxContract(_Corpus):
+    """The query syntax analysts type (request.QUERY_SYNTAX): OR, exclusions, prefixes, and odd
+    input degrading to its plain words, alike on every backend."""
+
+    @staticmethod
+    def _with(corpus: list[TaggedDocument], word: str) -> set[str]:
+        return {t.id for t in corpus if word in re.findall(r"\w+", _words(t))}
+
+    @staticmethod
+    def _found(index: DocumentIndex, text: str, **filters) -> set[str]:
+        result = index.search(SearchRequest(text=text, size=ALL, **filters))
+        assert result.total == len(result.hits), text
+        return set(ids(result))
+
+    @staticmethod
+    def _marked(result: SearchResult) -> set[str]:
+        return {m.lower() for hit in result.hits for m in re.findall(r"<mark>(.*?)</mark>", hit.snippet)}
+
+    def test_or_matches_either_and_binds_before_the_other_words(self, loaded, corpus):
+        pangolin, insulin, lagos = (self._with(corpus, word) for word in ("pangolin", "insulin", "lagos"))
+        assert pangolin and insulin and not pangolin & insulin
+        assert self._found(loaded, "pangolin OR insulin") == pangolin | insulin
+        either_in_lagos = (pangolin | insulin) & lagos
+        assert either_in_lagos and either_in_lagos != lagos
+        assert self._found(loaded, "pangolin OR insulin lagos") == either_in_lagos
+        assert self._found(loaded, "lagos pangolin OR insulin") == either_in_lagos
+        formula = self._with(corpus, "formula")
+        assert self._found(loaded, '"insulin pens" OR "infant formula" OR pangolin') == insulin | formula | pangolin
+        assert self._found(loaded, "pangolin or insulin") == set()  # lower-case or: a word, and no report names both
+
+    def test_exclusions_leave_out_what_they_name(self, loaded, corpus):
+        counterfeit, lagos, insulin = (self._with(corpus, word) for word in ("counterfeit", "lagos", "insulin"))
+        assert counterfeit & lagos and counterfeit - lagos
+        assert self._found(loaded, "counterfeit -lagos") == counterfeit - lagos
+        assert self._found(loaded, '-"insulin pens" counterfeit') == counterfeit - insulin
+        assert self._found(loaded, "counterfeit -lagos -insul*") == counterfeit - lagos - insulin
+        assert self._found(loaded, "counterfeit -lagos", domains=("MEDICINE",)) == {
+            t.id for t in corpus if t.id in counterfeit - lagos and "MEDICINE" in _labels(t)
+        }
+
+    def test_exclusions_alone_match_everything_else_in_date_order(self, loaded, corpus):
+        counterfeit, lagos = self._with(corpus, "counterfeit"), self._with(corpus, "lagos")
+        result = loaded.search(SearchRequest(text="-counterfeit -lagos", size=ALL))
+        everything = ids(loaded.search(SearchRequest(size=ALL)))
+        assert ids(result) == [doc_id for doc_id in everything if doc_id not in counterfeit | lagos]  # as without text
+        assert result.total == len(corpus) - len(counterfeit | lagos)
+        assert all(hit.score is None and "<mark>" not in hit.snippet for hit in result.hits)
+        by_priority = loaded.search(SearchRequest(text="-counterfeit", sort="priority", size=ALL))
+        assert [h.priority for h in by_priority.hits] == sorted((t.priority.score for t in corpus if t.id not in counterfeit), reverse=True)
+        food = self._found(loaded, "-counterfeit", domains=("FOOD",))
+        assert food == {t.id for t in corpus if "FOOD" in _labels(t)} - counterfeit
+
+    def test_prefixes_match_the_starts_of_words(self, loaded, corpus):
+        assert self._found(loaded, "counterf*") == self._with(corpus, "counterfeit")
+        assert self._found(loaded, "Pharmac*") == self._with(corpus, "pharmacies") != set()
+        assert self._found(loaded, "rotter* seiz*") == self._with(corpus, "rotterdam") & self._with(corpus, "seized")
+        # the prefix is stemmed as the words are: a whole word followed by * finds that word's forms
+        assert self._found(loaded, "seizing*") == self._with(corpus, "seized")
+        either = self._with(corpus, "pangolin") | self._with(corpus, "insulin")
+        assert self._found(loaded, "pango* OR insul*") == either
+        assert self._found(loaded, "c* counterfeit") == set()  # one letter and a star: the word "c"
+
+    def test_snippets_mark_or_alternatives_and_prefix_matches(self, loaded):
+        assert self._marked(loaded.search(SearchRequest(text="pangolin OR insulin", size=ALL))) == {"pangolin", "insulin"}
+        assert self._marked(loaded.search(SearchRequest(text="pharmac*", size=ALL))) == {"pharmacies"}
+        marked = self._marked(loaded.search(SearchRequest(text="pango* OR seiz* -lagos", size=ALL)))
+        assert marked == {"pangolin", "seized"}
+
+    def test_odd_input_never_errors_and_degrades_to_its_plain_words(self, loaded):
+        for odd, plain in (
+            ('"counterfeit', "counterfeit"),
+            ("counterfeit OR", "counterfeit"),
+            ("OR counterfeit", "counterfeit"),
+            ("--lagos counterfeit", "lagos counterfeit"),
+            ("counterfeit - * OR", "counterfeit"),
+            ('counterfeit -""', "counterfeit"),
+            ("pangolin OR OR insulin", "pangolin OR insulin"),
+            ("pangolin OR -lagos", "pangolin -lagos"),
+            ("-lagos OR pangolin", "pangolin -lagos"),
+        ):
+            assert self._found(loaded, odd) == self._found(loaded, plain) != set(), odd
+        for nothing in ("OR", "-", "*", '"', "- * OR --", '-""'):
+            assert loaded.search(SearchRequest(text=nothing)).total == 0, nothing
+
+    def test_ideographic_words_take_part_in_or_and_exclusions(self, index, corpus):
+        index.put([*corpus[:3], *synthetic_untagged()])
+        assert self._found(index, "驻马店 OR aceite") == {UNTAGGED_ZH_ID, UNTAGGED_ES_ID}
+        assert self._found(index, "-瘦肉精") == {t.id for t in corpus[:3]} | {UNTAGGED_ES_ID}
+        assert self._found(index, "aceite OR 驻马店 -瘦肉精") == {UNTAGGED_ES_ID}
+        assert self._found(index, '"驻马店 生猪" OR nothingsuch') == {UNTAGGED_ZH_ID}
+        assert self._found(index, "驻马店 OR aceite -jaén") == {UNTAGGED_ZH_ID}
+
+
+class ExportContract(_Corpus):
+    """Every match of a request, all pages, in batches (the API's export streams them)."""
+
+    REQUESTS = (
+        SearchRequest(),
+        SearchRequest(text="counterfeit"),
+        SearchRequest(text="pangolin OR insulin -lagos", sort="date"),
+        SearchRequest(text="-counterfeit", sort="priority"),
+        SearchRequest(domains=("MEDICINE", "FOOD"), languages=("en",), sort="priority"),
+    )
+
+    def test_export_yields_every_match_in_the_search_order_in_batches(self, loaded, corpus):
+        for request in self.REQUESTS:
+            batches = list(loaded.export(request, batch_size=4))
+            assert all(1 <= len(batch) <= 4 for batch in batches), request
+            exported = [t.id for batch in batches for t in batch]
+            everything = loaded.search(replace(request, size=ALL))
+            assert exported == ids(everything) and len(exported) == everything.total > 0, request
+        paged = [t.id for batch in loaded.export(SearchRequest(page=3, size=5)) for t in batch]
+        assert sorted(paged) == sorted(t.id for t in corpus)  # page and size ignored
+
+    def test_exported_documents_are_whole_but_for_the_embedding(self, loaded, corpus):
+        loaded.mark_reviewed(SEED_ID, "ana", WHEN)
+        exported = [t for batch in loaded.export(SearchRequest()) for t in batch]
+        assert len(exported) == len(corpus)
+        for tagged in exported:
+            assert tagged.embedding == [] and replace(loaded.get(tagged.id), embedding=[]) == tagged
+        assert next(t for t in exported if t.id == SEED_ID).review.reviewed_by == "ana"
+
+    def test_export_of_nothing(self, index, loaded):
+        assert list(index.export(SearchRequest(text="*"))) == []  # no words: no matches, as search
+        assert list(index.export(SearchRequest(text="nothingsuch"))) == []
+        with pytest.raises(ValueError):
+            index.export(SearchRequest(), batch_size=0)
+
+
 class IndexContract(
     WriteContract, CountContract, FilterContract, FacetContract, NearestContract, ReviewContract, LanguageContract, ScanContract,
-    CorrectionContract,
+    CorrectionContract, QuerySyntaxContract, ExportContract,
 ):
     """The whole contract. Subclasses provide an `index` fixture: an empty DocumentIndex."""
 
@@ -642,11 +877,13 @@ class IndexContract(
 __all__ = [
     "CorrectionContract",
     "CountContract",
+    "ExportContract",
     "FacetContract",
     "FilterContract",
     "IndexContract",
     "LanguageContract",
     "NearestContract",
+    "QuerySyntaxContract",
     "ReviewContract",
     "ScanContract",
     "WriteContract",

@@ -126,6 +126,24 @@ class QueueContract:
         queue.work_here(until=lambda: queue.status(job).finished, timeout=30)
         assert len(handler.stored) == 4
 
+    def test_recent_jobs_newest_first_with_their_status(self, queue):
+        assert queue.recent() == []
+        queue.handler = RecordingHandler(refuse=frozenset({"first-1"}))
+        first = queue.submit(reports(2, "first"), submitted_by="ana")
+        queue.work_here(until=lambda: queue.status(first).finished, timeout=30)
+        queue.huey.storage.incr("jobs")  # a number whose job was never written (its API killed midway)
+        second = queue.submit(reports(4, "second"))
+        third = queue.submit(reports(1, "third"), submitted_by="bo")
+        jobs = queue.recent(10)
+        assert [j.job_id for j in jobs] == [third, second, first]
+        assert jobs == [queue.status(third), queue.status(second), queue.status(first)]
+        assert [(j.documents, j.done, j.failed, j.state, j.submitted_by) for j in jobs] == [
+            (1, 0, 0, "queued", "bo"), (4, 0, 0, "queued", None), (2, 1, 1, "done with failures", "ana"),
+        ]
+        assert [j.job_id for j in queue.recent(2)] == [third, second]
+        with pytest.raises(ValueError):
+            queue.recent(0)
+
     def test_health_counts_waiting_batches_and_live_workers(self, queue):
         queue.submit(reports(4))
         queue.heartbeat(queue.pool_slot(), 2)
