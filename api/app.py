@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api import docs, page
 from api.limits import RequestBodyLimit
 from api.routes import ROUTERS
 from kunlun_nlp.config import Settings
@@ -37,6 +38,8 @@ def create_app(service: KunlunService | None = None) -> FastAPI:
         version=version("kunlun-nlp"),
         description="Tag, index and search enforcement reports on food, medicine, environment and IP crime.",
         lifespan=lifespan,
+        docs_url=None,  # api.docs serves /docs and /redoc from installed assets, not a CDN
+        redoc_url=None,
     )
     app.state.service = service
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(service.settings.allowed_hosts))
@@ -64,6 +67,8 @@ def create_app(service: KunlunService | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    docs.install(app)
+    page.install(app)
     return app
 
 

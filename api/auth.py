@@ -7,6 +7,10 @@ write records:
 or, the same, `caller: Trainer`. Every role may read; intake ingests and tags; trainer corrects,
 imports labels, trains, promotes and reviews; admin may do everything and manages the keys.
 No key, an unknown or a revoked one answers 401; a key of another role, 403 naming the role needed.
+
+The analysts' page (api/page) keeps the key in the session cookie `kunlun_key` instead of a header.
+A write sent with that cookie must also carry `X-Kunlun-Page: 1`: another site's form or script can
+make the browser send the cookie, but not that header, so it cannot act as the analyst.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.schemas import ErrorOut
 from kunlun_nlp.keys import FIRST_KEY_HINT, ROLES
+
+SESSION_COOKIE = "kunlun_key"  # the page's sign-in: the key, in a session cookie (HttpOnly, SameSite=Strict)
+PAGE_HEADER = "X-Kunlun-Page"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # The roles each route role admits (admin is admitted everywhere).
 ADMITS: dict[str, tuple[str, ...]] = {
@@ -56,20 +64,30 @@ def require(role: str) -> Callable[..., Caller]:
     """A FastAPI dependency admitting keys whose role may act as `role`; it returns the Caller."""
     if role not in ADMITS:
         raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
-    admitted = ADMITS[role]
 
     def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+        token = credentials.credentials if credentials is not None else request.cookies.get(SESSION_COOKIE)
         keys = request.app.state.service.keys
-        record = keys.verify(credentials.credentials) if credentials is not None else None
+        record = keys.verify(token) if token else None
         if record is None:
-            raise HTTPException(401, _unauthenticated(credentials is not None, keys.any_keys()), headers={"WWW-Authenticate": "Bearer"})
-        if record.role not in admitted:
-            needed = " or ".join(admitted)
-            raise HTTPException(403, f"this needs an API key with the role {needed}; the key {record.name!r} has the role {record.role}")
+            raise HTTPException(401, _unauthenticated(token is not None, keys.any_keys()), headers={"WWW-Authenticate": "Bearer"})
+        if credentials is None and request.method not in SAFE_METHODS and request.headers.get(PAGE_HEADER) != "1":
+            raise HTTPException(403, f"a write signed in by the page's cookie must carry the header {PAGE_HEADER}: 1")
+        refusal = refusal_for(record.name, record.role, role)
+        if refusal:
+            raise HTTPException(403, refusal)
         return Caller(record.name, record.role)
 
     caller.__name__ = f"require_{role}"
     return caller
+
+
+def refusal_for(name: str, role: str, needed: str) -> str | None:
+    """Why the key `name` of `role` may not act as `needed`, or None when it may."""
+    admitted = ADMITS[needed]
+    if role in admitted:
+        return None
+    return f"this needs an API key with the role {' or '.join(admitted)}; the key {name!r} has the role {role}"
 
 
 def _unauthenticated(key_given: bool, any_keys: bool) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from kunlun_nlp.disk_cache import cached
 
-__all__ = ["resolve_place", "resolve_region", "resolve_within", "is_state_abbreviation", "place_key"]
+__all__ = ["resolve_place", "resolve_region", "resolve_within", "is_state_abbreviation", "place_key", "settled_cells"]
 
 _lock = threading.Lock()
 _gazetteer: _Gazetteer | None = None
@@ -421,3 +421,16 @@ def resolve_region(text: str) -> dict | None:
 def is_state_abbreviation(text: str) -> bool:
     """Whether `text` abbreviates a US state the way datelines do ("Fla.", "N.Y.", "TX")."""
     return place_key(text) in _US_STATE_ABBREVIATIONS
+
+
+@lru_cache(maxsize=8)
+def settled_cells(degrees: float) -> frozenset[tuple[int, int]]:
+    """The cells of a grid `degrees` wide holding at least one of the gazetteer's towns, as (row,
+    column) from the south-west corner: cell (r, c) spans latitudes -90 + r*degrees up, longitudes
+    -180 + c*degrees east. Where people live, so a map can draw the land without shipping coastlines."""
+    if degrees <= 0:
+        raise ValueError("degrees must be positive")
+    return frozenset(
+        (int((lat + 90) // degrees), int((lon + 180) // degrees))
+        for towns in gazetteer().towns.values() for _, _, _, lat, lon, _ in towns
+    )
