@@ -57,6 +57,8 @@ def test_filled_puts_in_the_empty_months_and_weeks_between_the_first_and_the_las
     weeks = [DateBucket(date(2024, 12, 23), 1, {}), DateBucket(date(2025, 1, 13), 3, {})]
     assert [b.start for b in filled(weeks, "week")] == [date(2024, 12, 23), date(2024, 12, 30), date(2025, 1, 6), date(2025, 1, 13)]
     assert filled([], "week") == []
+    years = [DateBucket(date(2019, 1, 1), 1, {}), DateBucket(date(2021, 1, 1), 1, {})]
+    assert [b.start for b in filled(years, "year")] == [date(2019, 1, 1), date(2020, 1, 1), date(2021, 1, 1)]
 
 
 def test_the_timeline_has_a_column_per_month_from_first_to_last_stacked_as_the_index_counts(service, reader, tagged_corpus):
@@ -155,7 +157,7 @@ def test_places_are_dots_where_they_resolve_and_all_are_in_the_table(service, re
 
 
 def test_odd_input_is_a_message_and_no_chart(reader):
-    tree = page(reader, "/ui/trends?interval=year")
+    tree = page(reader, "/ui/trends?interval=decade")
     assert "interval" in tree.xpath("string(//p[@role='alert'])")
     assert not tree.xpath("//svg")
     tree = page(reader, "/ui/trends?published_from=yesterday")

@@ -102,12 +102,33 @@ def documents_of(service, hits: list[SearchHit]) -> dict[str, TaggedDocument]:
 
 
 def bucket_end(start: date, interval: str) -> date:
-    """The last day of the week or month starting on `start`."""
+    """The last day of the week, month or year starting on `start`."""
     return next_bucket(start, interval) - timedelta(days=1)
 
 
 def next_bucket(start: date, interval: str) -> date:
-    """The start of the week or month after the one starting on `start`."""
+    """The start of the week, month or year after the one starting on `start`."""
     if interval == "week":
         return start + timedelta(days=7)
+    if interval == "year":
+        return start.replace(year=start.year + 1)
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def bucket_label(start: date, interval: str, *, short: bool = False) -> str:
+    """What a week, month or year is called on a chart: "week of 1 April 2024", "April 2024", "2024"
+    (`short`: "1 Apr 2024", "Apr 2024", "2024", for axis ticks)."""
+    if interval == "year":
+        return str(start.year)
+    if interval == "month":
+        return start.strftime("%b %Y" if short else "%B %Y")
+    return start.strftime("%-d %b %Y") if short else f"week of {start.strftime('%-d %B %Y')}"
+
+
+def buckets_between(first: date, start: date, interval: str) -> int:
+    """How many weeks, months or years `start` is after `first` (both bucket starts)."""
+    if interval == "week":
+        return (start - first).days // 7
+    if interval == "year":
+        return start.year - first.year
+    return (start.year - first.year) * 12 + start.month - first.month

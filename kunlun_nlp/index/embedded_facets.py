@@ -101,10 +101,11 @@ class _Dates:
 
 
 def _bucket_starts(days: np.ndarray, interval: str) -> np.ndarray:
-    """The day number each day's week (from its Monday) or month (from its 1st) starts on."""
+    """The day number each day's week (from its Monday), month or year (from its 1st) starts on."""
     if interval == "week":
         return days - (days + 3) % 7  # day 0 is a Thursday, weekday 3 counting Monday as 0
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    unit = "datetime64[Y]" if interval == "year" else "datetime64[M]"
+    return days.astype("datetime64[D]").astype(unit).astype("datetime64[D]").astype(np.int64)
 
 
 class FacetCounts:

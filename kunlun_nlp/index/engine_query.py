@@ -156,7 +156,7 @@ def knn_cosine(score: float) -> float:
 
 def facet_aggregations(size: int, interval: str = "month") -> dict[str, Any]:
     """Terms over flat keyword fields only (nested ones cost about 30 times the search), and the
-    reports per week (the engine's calendar weeks start on Monday) or month, by domain."""
+    reports per week (the engine's calendar weeks start on Monday), month or year, by domain."""
 
     def terms(field: str, size: int) -> dict[str, Any]:
         return {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}

@@ -24,7 +24,7 @@ MAX_QUERY_CHARS = 1_000
 FACET_ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT")
 LANGUAGE_FACET_SIZE = 20  # a collection holds a handful of languages: all are shown
 SORTS: tuple[str, ...] = ("relevance", "date", "priority")
-INTERVALS: tuple[str, ...] = ("week", "month")  # of the published facet: weeks from Monday, months from the 1st
+INTERVALS: tuple[str, ...] = ("week", "month", "year")  # of the published facet: weeks from Monday, months and years from the 1st
 
 # What a query says, for help texts (the API's q, the CLI, the page's help).
 QUERY_SYNTAX = (
@@ -170,7 +170,7 @@ class SearchRequest:
     size: int = 10
     facet_size: int = 10
     facets: bool = False  # counted only when asked: they cost more than the search itself
-    interval: Literal["week", "month"] = "month"  # the published facet's buckets
+    interval: Literal["week", "month", "year"] = "month"  # the published facet's buckets
     query: QueryText = field(init=False)
 
     def __post_init__(self) -> None:

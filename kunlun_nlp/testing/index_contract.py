@@ -396,6 +396,10 @@ class FacetContract(_Corpus):
         assert [(b.start, b.count) for b in months] == [
             (date(1969, 12, 1), 1), (date(2023, 12, 1), 1), (date(2024, 1, 1), 1), (date(2024, 3, 1), 1), (date(2024, 4, 1), 2),
         ]
+        years = index.search(SearchRequest(facets=True, interval="year")).facets.published
+        assert [(b.start, b.count, b.domains) for b in years] == [
+            (date(1969, 1, 1), 1, {"FOOD": 1}), (date(2023, 1, 1), 1, {"FOOD": 1}), (date(2024, 1, 1), 4, {"FOOD": 4}),
+        ]
 
 
 class NearestContract(_Corpus):

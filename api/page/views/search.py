@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from api.page.render import query_string, render
 from api.page.session import PageReader
-from api.page.state import PAGING, PageState, bucket_end, documents_of, last_page
+from api.page.state import PAGING, PageState, bucket_end, bucket_label, buckets_between, documents_of, last_page
 from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.normalize import entity_key
@@ -99,21 +99,14 @@ def date_bars(result: SearchResult, search: SearchRequest, state: SearchState) -
     buckets = result.facets.published
     if not buckets:
         return []
-    slots = _slot(buckets[-1].start, buckets[0].start, search.interval) + 1
+    slots = buckets_between(buckets[0].start, buckets[-1].start, search.interval) + 1
     kept = [(k, v) for k, v in state.pairs if k not in ("published_from", "published_to", *PAGING)]
     bars = []
     for bucket in buckets:
         end = bucket_end(bucket.start, search.interval)
         active = search.published_from == bucket.start and search.published_to == end
         link = state.url(kept if active else [*kept, ("published_from", bucket.start.isoformat()), ("published_to", end.isoformat())])
-        label = bucket.start.strftime("%b %Y") if search.interval == "month" else f"week of {bucket.start.strftime('%-d %b %Y')}"
-        bars.append(DateBar(bucket.start, end, bucket.count, label, link, active, _slot(bucket.start, buckets[0].start, search.interval), slots))
+        label = bucket_label(bucket.start, search.interval)
+        slot = buckets_between(buckets[0].start, bucket.start, search.interval)
+        bars.append(DateBar(bucket.start, end, bucket.count, label, link, active, slot, slots))
     return bars
-
-
-def _slot(start: date, first: date, interval: str) -> int:
-    if interval == "week":
-        return (start - first).days // 7
-    return (start.year - first.year) * 12 + start.month - first.month
-
-

@@ -6,7 +6,6 @@ Everything comes from one faceted search of size 1; the charts are drawn here, o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 from api.page.charts import Bar, Column, Dot, Series, bars, dot_map, stacked_columns
 from api.page.render import DOMAIN_NAMES, render
 from api.page.session import PageReader
-from api.page.state import PageState, next_bucket
+from api.page.state import PageState, bucket_label, next_bucket
 from kunlun_nlp.index import IndexUnavailableError
 from kunlun_nlp.normalize import entity_details
 from kunlun_nlp.places import settled_cells
@@ -48,7 +47,8 @@ class Place:
 def trends_page(request: Request, caller: PageReader) -> Response:
     state = PageState.of(request, ignore=_PAGE_PARAMS)
     context = {"state": state, "filters": state.chips(besides=_IN_THE_FORM), "interval": state.value("interval") or "month",
-               "intervals": INTERVALS, "domains": DOMAIN_LABELS, "max_columns": MAX_COLUMNS, "search_link": _search(state).url()}
+               "intervals": INTERVALS, "domains": DOMAIN_LABELS, "max_columns": MAX_COLUMNS, "search_link": _search(state).url(),
+               "bucket_label": bucket_label}
     try:
         search = replace(parse_search_params(state.lists()), facets=True, size=1, facet_size=PLACES)
     except InvalidSearchRequest as exc:
@@ -100,21 +100,17 @@ def column_values(bucket: DateBucket) -> dict[str, int]:
     return values | {NO_DOMAIN.key: rest} if rest > 0 else values
 
 
-def bucket_title(start: date, interval: str) -> str:
-    return start.strftime("%B %Y") if interval == "month" else f"week of {start.strftime('%-d %B %Y')}"
-
-
 def _timeline(buckets: list[DateBucket], series: list[Series], interval: str):
     if not buckets:
         return None
-    columns = [Column(label=b.start.strftime("%b %Y") if interval == "month" else b.start.strftime("%-d %b %Y"),
-                      title=bucket_title(b.start, interval), values=column_values(b), total=b.count) for b in buckets]
-    first, last = bucket_title(buckets[0].start, interval), bucket_title(buckets[-1].start, interval)
+    columns = [Column(label=bucket_label(b.start, interval, short=True), title=bucket_label(b.start, interval),
+                      values=column_values(b), total=b.count) for b in buckets]
+    first, last = bucket_label(buckets[0].start, interval), bucket_label(buckets[-1].start, interval)
     busiest = max(buckets, key=lambda b: b.count)
     return stacked_columns(
         columns, series, chart_id="timeline", title=f"Reports per domain by {interval}", width=1200,
         description=f"Stacked columns, one per {interval} from {first} to {last}, each split by domain; the busiest is "
-        f"{bucket_title(busiest.start, interval)} with {busiest.count} reports. The table below lists every {interval}.",
+        f"{bucket_label(busiest.start, interval)} with {busiest.count} reports. The table below lists every {interval}.",
     )
 
 
