@@ -87,3 +87,21 @@ def embedded_index(tmp_path):
     index = EmbeddedIndex(tmp_path / "index.sqlite3")
     yield index
     index.close()
+
+
+@pytest.fixture
+def page_service(tmp_path, pipeline, embedded_index):
+    """A service over a fresh embedded index, tagging with the baseline pipeline (the page's views)."""
+    from kunlun_nlp.config import Settings
+    from kunlun_nlp.service import KunlunService
+
+    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def corpus_service(page_service, tagged_corpus):
+    """page_service with the sample reports and the seed notice indexed."""
+    assert page_service.index.put(tagged_corpus).indexed == len(tagged_corpus)
+    return page_service

@@ -6,34 +6,23 @@ trainer only, and the corrections they post through the JSON API shown at once."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import PAGE_HEADER
-from kunlun_nlp.config import Settings
 from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.search.request import SearchRequest
-from kunlun_nlp.service import KunlunService
-from tests.test_page_session import sign_in
+from tests.pages import client_as, page
 
 
 @pytest.fixture
-def service(tmp_path, pipeline, embedded_index, tagged_corpus) -> Iterator[KunlunService]:
-    assert embedded_index.put(tagged_corpus).indexed == len(tagged_corpus)
-    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
-    yield service
-    service.close()
+def service(corpus_service):
+    return corpus_service
 
 
-def client_as(service: KunlunService, role: str, name: str | None = None) -> TestClient:
-    client = TestClient(create_app(service), base_url="http://localhost")
-    assert sign_in(client, role, name).status_code == 303
-    return client
 
 
 @pytest.fixture
@@ -46,10 +35,6 @@ def trainer(service) -> TestClient:
     return client_as(service, "trainer", "ada")
 
 
-def page(client: TestClient, url: str, status: int = 200) -> lxml.html.HtmlElement:
-    answer = client.get(url)
-    assert answer.status_code == status, (url, answer.status_code, answer.text[:500])
-    return lxml.html.fromstring(answer.text)
 
 
 def pieces(tree: lxml.html.HtmlElement) -> list[tuple[int, str, lxml.html.HtmlElement]]:

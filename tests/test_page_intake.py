@@ -5,39 +5,30 @@ posts it (session cookie and page header) becomes a job the view lists."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import PAGE_HEADER
-from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.index.base import MAX_KEYWORD_BYTES
 from kunlun_nlp.readers.dispatch import SUPPORTED_SUFFIXES
 from kunlun_nlp.service import KunlunService
-from tests.test_page_session import sign_in
+from tests.pages import client_as as signed_in
+from tests.pages import page as parsed
 
 
 @pytest.fixture
-def service(tmp_path, pipeline, embedded_index) -> Iterator[KunlunService]:
-    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
-    yield service
-    service.close()
+def service(page_service):
+    return page_service
 
 
 def client_as(service: KunlunService, role: str) -> TestClient:
-    client = TestClient(create_app(service), base_url="http://localhost")
-    assert sign_in(client, role, next_path="/ui/intake").status_code == 303
-    return client
+    return signed_in(service, role, next_path="/ui/intake")
 
 
 def page(client: TestClient, url: str = "/ui/intake") -> lxml.html.HtmlElement:
-    answer = client.get(url)
-    assert answer.status_code == 200, (url, answer.status_code, answer.text[:500])
-    return lxml.html.fromstring(answer.text)
+    return parsed(client, url)
 
 
 def rows(tree) -> dict[str, lxml.html.HtmlElement]:

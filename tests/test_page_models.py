@@ -7,38 +7,30 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from kunlun_nlp.config import Settings
 from kunlun_nlp.model_registry import ModelRegistry
 from kunlun_nlp.service import KunlunService
-from tests.test_page_session import sign_in
+from tests.pages import client_as as signed_in
+from tests.pages import page as parsed
 from training.gate import decide
 from training.jobs import new_job, training_dir
 
 
 @pytest.fixture
-def service(tmp_path, pipeline, embedded_index) -> Iterator[KunlunService]:
-    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
-    yield service
-    service.close()
+def service(page_service):
+    return page_service
 
 
 def client_as(service: KunlunService, role: str) -> TestClient:
-    client = TestClient(create_app(service), base_url="http://localhost")
-    assert sign_in(client, role, next_path="/ui/models").status_code == 303
-    return client
+    return signed_in(service, role, next_path="/ui/models")
 
 
 def page(client: TestClient) -> lxml.html.HtmlElement:
-    answer = client.get("/ui/models")
-    assert answer.status_code == 200, answer.text[:500]
-    return lxml.html.fromstring(answer.text)
+    return parsed(client, "/ui/models")
 
 
 def version_rows(tree) -> list[lxml.html.HtmlElement]:

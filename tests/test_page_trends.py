@@ -6,43 +6,29 @@ LOC entities are) are dots on the map, and every place is in the table; filters 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
-import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.page.views.trends import PLACES, TOP, column_values, filled
-from kunlun_nlp.config import Settings
 from kunlun_nlp.normalize import entity_details
 from kunlun_nlp.search.request import EntityFilter, SearchRequest
 from kunlun_nlp.search.results import DateBucket
-from kunlun_nlp.service import KunlunService
-from tests.test_page_session import sign_in
+from tests.pages import client_as, page
 
 
 @pytest.fixture
-def service(tmp_path, pipeline, embedded_index, tagged_corpus) -> Iterator[KunlunService]:
-    assert embedded_index.put(tagged_corpus).indexed == len(tagged_corpus)
-    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
-    yield service
-    service.close()
+def service(corpus_service):
+    return corpus_service
 
 
 @pytest.fixture
 def reader(service) -> TestClient:
-    client = TestClient(create_app(service), base_url="http://localhost")
-    assert sign_in(client, "reader", next_path="/ui/trends").status_code == 303
-    return client
+    return client_as(service, "reader", next_path="/ui/trends")
 
 
-def page(client: TestClient, url: str) -> lxml.html.HtmlElement:
-    answer = client.get(url)
-    assert answer.status_code == 200, (url, answer.status_code, answer.text[:500])
-    return lxml.html.fromstring(answer.text)
 
 
 def columns(tree) -> list:

@@ -6,38 +6,27 @@ message."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kunlun_nlp.config import Settings
 from kunlun_nlp.search.parse import parse_search_params
 from kunlun_nlp.service import KunlunService
 from tests.keys import key_headers
-from tests.test_page_session import sign_in
+from tests.pages import client_as as signed_in
+from tests.pages import page
 
 
 @pytest.fixture
-def service(tmp_path, pipeline, embedded_index, tagged_corpus) -> Iterator[KunlunService]:
-    assert embedded_index.put(tagged_corpus).indexed == len(tagged_corpus)
-    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
-    yield service
-    service.close()
+def service(corpus_service):
+    return corpus_service
 
 
 def client_as(service: KunlunService, role: str) -> TestClient:
-    client = TestClient(create_app(service), base_url="http://localhost")
-    assert sign_in(client, role, next_path="/ui/triage").status_code == 303
-    return client
+    return signed_in(service, role, next_path="/ui/triage")
 
 
-def page(client: TestClient, url: str) -> lxml.html.HtmlElement:
-    answer = client.get(url)
-    assert answer.status_code == 200, (url, answer.status_code, answer.text[:500])
-    return lxml.html.fromstring(answer.text)
 
 
 def items(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -116,7 +105,7 @@ def test_paging_and_domain_filters_follow_the_url(service, tagged_corpus):
     assert food_ids
     by_id = {t.id: t for t in tagged_corpus}
     assert all("FOOD" in {d.label for d in by_id[i].domains} for i in food_ids)
-    assert food.xpath("//span[contains(@class, 'domain-filter')]/a[normalize-space()='Food']/@aria-pressed") == ["true"]
+    assert food.xpath("//span[contains(@class, 'domain-filter')]/a[normalize-space()='Food']/@aria-current") == ["true"]
 
 
 def test_odd_input_is_a_message_not_an_error_page_and_signed_out_goes_to_sign_in(service):

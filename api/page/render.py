@@ -57,3 +57,9 @@ TEMPLATES.env.filters["percent"] = lambda value: f"{round(100 * value)}%"
 TEMPLATES.env.globals["ENTITY_NAMES"] = ENTITY_NAMES
 TEMPLATES.env.globals["DOMAIN_NAMES"] = DOMAIN_NAMES
 TEMPLATES.env.globals["query_string"] = query_string
+
+
+def unavailable(request: Request, caller: Caller | None, what: str) -> Response:
+    """The page a view shows while the index does not answer (its cause stays in the service's log)."""
+    return render(request, "message.html", caller, status_code=503, title=f"{what} unavailable",
+                  message="The index does not answer just now; try again in a minute.")

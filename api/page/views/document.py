@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 
 from api.auth import ADMITS
-from api.page.render import render
+from api.page.render import render, unavailable
 from api.page.session import PageReader
 from kunlun_nlp.document import Entity, TaggedDocument
 from kunlun_nlp.index import IndexUnavailableError
@@ -44,8 +44,7 @@ def document_page(doc_id: str, request: Request, caller: PageReader) -> Response
         tagged = service.index.get(doc_id)
         similar = service.index.similar(doc_id, size=SIMILAR) if tagged else None
     except IndexUnavailableError:
-        return render(request, "message.html", caller, status_code=503, title="Document unavailable",
-                      message="The index does not answer just now; try again in a minute.")
+        return unavailable(request, caller, "Document")
     if tagged is None:
         return render(request, "message.html", caller, status_code=404, title="No such document",
                       message=f"No document has the id {doc_id!r}: it may have been removed, or the link is wrong.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.page.render import render
+from api.page.render import render, unavailable
 from api.page.session import PageTrainer
 from api.page.views.document import LABEL_NEXT
 from api.routes.labels import MAX_NEXT
@@ -24,7 +24,6 @@ def label_next_page(request: Request, caller: PageTrainer, size: str = "") -> Re
     try:
         candidates = request.app.state.service.label_next(size_wanted)
     except IndexUnavailableError:
-        return render(request, "message.html", caller, status_code=503, title="Label next unavailable",
-                      message="The index does not answer just now; try again in a minute.")
+        return unavailable(request, caller, "Label next")
     return render(request, "label_next.html", caller, title="Label next", candidates=candidates, came_from=LABEL_NEXT,
                   size=size_wanted, max_size=MAX_NEXT)

@@ -12,7 +12,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.page.render import query_string, render
+from api.page.render import query_string, render, unavailable
 from api.page.session import PageReader
 from api.page.state import PAGING, PageState, bucket_end, bucket_label, buckets_between, documents_of, last_page
 from kunlun_nlp.document import TaggedDocument
@@ -70,8 +70,7 @@ def search_page(request: Request, caller: PageReader) -> Response:
         result = service.index.search(search)
         tagged = documents_of(service, result.hits)
     except IndexUnavailableError:
-        return render(request, "message.html", caller, status_code=503, title="Search unavailable",
-                      message="The index does not answer just now; try again in a minute.")
+        return unavailable(request, caller, "Search")
     return render(
         request, "search.html", caller, title=f"Search: {search.text}" if search.text else "Search",
         **context, problem="", search=search, result=result, top_entities={i: top_entities(t) for i, t in tagged.items()},

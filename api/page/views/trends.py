@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.page.charts import Bar, Column, Dot, Series, bars, dot_map, stacked_columns
-from api.page.render import DOMAIN_NAMES, render
+from api.page.render import DOMAIN_NAMES, render, unavailable
 from api.page.session import PageReader
 from api.page.state import PageState, bucket_label, next_bucket
 from kunlun_nlp.index import IndexUnavailableError
@@ -56,8 +56,7 @@ def trends_page(request: Request, caller: PageReader) -> Response:
     try:
         result = request.app.state.service.index.search(search)
     except IndexUnavailableError:
-        return render(request, "message.html", caller, status_code=503, title="Trends unavailable",
-                      message="The index does not answer just now; try again in a minute.")
+        return unavailable(request, caller, "Trends")
     facets = result.facets
     buckets = filled(facets.published, search.interval)
     cut = max(0, len(buckets) - MAX_COLUMNS)

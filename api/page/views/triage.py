@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.page.render import render
+from api.page.render import render, unavailable
 from api.page.session import PageReader
 from api.page.state import PageState, documents_of, last_page
 from kunlun_nlp.index import IndexUnavailableError
@@ -42,7 +42,6 @@ def triage_page(request: Request, caller: PageReader) -> Response:
         result = service.index.search(queue)
         tagged = documents_of(service, result.hits)
     except IndexUnavailableError:
-        return render(request, "message.html", caller, status_code=503, title="Triage unavailable",
-                      message="The index does not answer just now; try again in a minute.")
+        return unavailable(request, caller, "Triage")
     return render(request, "triage.html", caller, title="Triage", problem="", result=result, queue=queue, tagged=tagged,
                   last_page=last_page(result.total, queue.size), chosen=set(queue.domains), **context)
