@@ -90,8 +90,8 @@ def embedded_index(tmp_path):
 
 
 @pytest.fixture
-def page_service(tmp_path, pipeline, embedded_index):
-    """A service over a fresh embedded index, tagging with the baseline pipeline (the page's views)."""
+def embedded_service(tmp_path, pipeline, embedded_index):
+    """A service over a fresh embedded index, tagging with the baseline pipeline."""
     from kunlun_nlp.config import Settings
     from kunlun_nlp.service import KunlunService
 
@@ -101,7 +101,7 @@ def page_service(tmp_path, pipeline, embedded_index):
 
 
 @pytest.fixture
-def corpus_service(page_service, tagged_corpus):
-    """page_service with the sample reports and the seed notice indexed."""
-    assert page_service.index.put(tagged_corpus).indexed == len(tagged_corpus)
-    return page_service
+def corpus_service(embedded_service, tagged_corpus):
+    """embedded_service with the sample reports and the seed notice indexed."""
+    assert embedded_service.index.put(tagged_corpus).indexed == len(tagged_corpus)
+    return embedded_service

@@ -19,8 +19,8 @@ from tests.pages import page as parsed
 
 
 @pytest.fixture
-def service(page_service):
-    return page_service
+def service(embedded_service):
+    return embedded_service
 
 
 def client_as(service: KunlunService, role: str) -> TestClient:

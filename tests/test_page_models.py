@@ -21,8 +21,8 @@ from training.jobs import new_job, training_dir
 
 
 @pytest.fixture
-def service(page_service):
-    return page_service
+def service(embedded_service):
+    return embedded_service
 
 
 def client_as(service: KunlunService, role: str) -> TestClient:

@@ -8,19 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.keys import FIRST_KEY_HINT
-from kunlun_nlp.service import KunlunService
 from tests.keys import create_key
 
 
 @pytest.fixture
-def service(tmp_path, pipeline, embedded_index):
-    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
-    service.ingest([Document.create("Police seized fake insulin pens in Lagos.", id="insulin")])
-    yield service
-    service.close()
+def service(embedded_service):
+    embedded_service.ingest([Document.create("Police seized fake insulin pens in Lagos.", id="insulin")])
+    return embedded_service
 
 
 @pytest.fixture

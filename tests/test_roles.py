@@ -24,7 +24,6 @@ from api.auth import ADMITS
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document
 from kunlun_nlp.keys import FIRST_KEY_HINT, ROLES, KeyExistsError, KeyStore, KeyStoreError
-from kunlun_nlp.service import KunlunService
 from tests.keys import authorize, create_key, key_headers
 from tests.test_cli import ROOT, cli_env, run_cli
 
@@ -33,10 +32,8 @@ OPEN_MOUNTS = {"/docs-assets", "/ui/static"}  # static files only: the docs' scr
 
 
 @pytest.fixture
-def service(tmp_path, pipeline, embedded_index):
-    service = KunlunService(Settings(data_dir=tmp_path), pipeline_factory=lambda: pipeline, index=embedded_index)
-    yield service
-    service.close()
+def service(embedded_service):
+    return embedded_service
 
 
 @pytest.fixture
