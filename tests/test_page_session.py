@@ -78,3 +78,12 @@ def test_signing_out_forgets_the_key(client):
     answer = client.post("/ui/sign-out", follow_redirects=False)
     assert answer.status_code == 303 and 'kunlun_key=""' in answer.headers["set-cookie"]
     assert client.get("/search").status_code == 401
+
+
+def test_pages_go_out_compressed_to_a_browser_that_asks(client):
+    sign_in(client, "reader")
+    asked = client.get("/ui/search", headers={"Accept-Encoding": "gzip"})
+    assert asked.status_code == 200 and asked.headers["content-encoding"] == "gzip"
+    assert int(asked.headers["content-length"]) < len(asked.content) / 2  # what travelled, against the page
+    plain = client.get("/ui/search", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == asked.text
