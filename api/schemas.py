@@ -149,6 +149,10 @@ class SearchHitOut(BaseModel):
     language: str = ""
     not_tagged: str | None = None
     review_note: str | None = Field(None, description="The reviewer's note, when reviewed with one.")
+    corrected_by: str | None = Field(None, description="Who corrected its tags last; null when no one has.")
+    human_domains: bool = Field(
+        False, description="Its domains were set by a correction (scored 1.0: a human label, not a model score)."
+    )
 
 
 class FacetValueOut(BaseModel):

@@ -24,6 +24,7 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.model_registry import ACTIVE_FILE, active_version_name, runtime_models_dir
 from kunlun_nlp.models import ZERO_SHOT, find_model
 from kunlun_nlp.pipeline import Pipeline
+from kunlun_nlp.pipeline.registry import Stage
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,14 @@ class ActivePipeline:
             finally:
                 self._load_lock.release()
         return self._pipeline
+
+    def stage(self, name: str) -> Stage:
+        """The stage `name` of the pipeline tagging uses: the loaded pipeline's own; before one is
+        loaded, the active version's stage built alone, so that re-scoring a corrected report in a
+        process that only searches and corrects loads no models."""
+        if self._pipeline is None and self._factory is None:
+            return Pipeline.load_stage(find_model(active_version(self.settings), self.settings.model_dirs), name)
+        return self.current().stage(name)
 
     def switch(self, version: str | None = None) -> str:
         """Load `version` (None: the active one) now and tag with it from here on; the version in

@@ -3,7 +3,8 @@ a rollback (the old version's again). Every stored document is tagged again as i
 through the service's tag (the data folder's source profiles and sources.toml apply), and the index
 swaps the new tags in while search goes on (DocumentIndex.retag: a new engine index behind the
 alias, or one SQLite transaction). Reviews, history and human corrections stay: a human label beats
-the new model's on every re-tag.
+the new model's on every re-tag, and a corrected report is triaged from its corrected tags, as a
+correction triages it (the version's priority stage, through triage.retriaged).
 
 Recency is judged as of each document's ingest day, as it was when first tagged: a re-tag changes
 what the model says, not how old the reports are. Novelty is judged against the index as it stands.
@@ -87,7 +88,7 @@ def retag_index(
             pipeline = service.pipeline if service.model_version == name else load_pipeline(service.settings, wanted)
             index = service.index
             log.info("re-tagging %s index with %s", index.backend, name)
-            report = index.retag(_transform(service, pipeline), progress=progress)
+            report = index.retag(_transform(service, pipeline), progress=progress, retriage=service.retriage(pipeline))
     finally:
         if service is not settings_or_service:
             service.close()

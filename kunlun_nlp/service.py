@@ -18,12 +18,13 @@ from kunlun_nlp.config import Settings
 from kunlun_nlp.document import Document, TaggedDocument
 from kunlun_nlp.errors import DocumentsRefusedError
 from kunlun_nlp.index import DocumentIndex, open_index
-from kunlun_nlp.index.base import ReviewOutcome
+from kunlun_nlp.index.base import Retriage, ReviewOutcome
 from kunlun_nlp.intake.profiles import SourceProfiles
 from kunlun_nlp.intake.sources import SourceSettings
 from kunlun_nlp.limits import MAX_REVIEW_NOTE_CHARS
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.search.results import SearchHit
+from kunlun_nlp.triage.triage import retriaged
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -149,12 +150,26 @@ class KunlunService:
     def ingest(self, documents: list[Document]) -> list[TaggedDocument]:
         """Tag and index. IndexUnavailableError when the index cannot be reached (nothing stored);
         DocumentsRefusedError naming the documents it refused when the others were stored."""
-        tagged = self.tag(documents, index=self.index, learn=True)
-        report = self.index.put(tagged)
+        pipeline = self.pipeline  # one version tags and triages the batch
+        tagged = self.tag(documents, index=self.index, learn=True, pipeline=pipeline)
+        report = self.index.put(tagged, retriage=self.retriage(pipeline))
         if report.failed:
             stored = list(dict.fromkeys(t.id for t in tagged if t.id not in report.failed))
             raise DocumentsRefusedError(report.failed, stored)
         return tagged
+
+    def retriage(self, pipeline: Pipeline | None = None) -> Retriage:
+        """How the index triages a report again once a human label sets its tags (a correction, or
+        one carried over on re-ingest and re-tag): triage.retriaged with the priority stage of
+        `pipeline` (default: the one tagging uses, built alone when no models are loaded), novelty
+        judged against this service's index. The stage is looked up when a report needs it: a
+        batch with no human label in it never asks."""
+
+        def again(tagged: TaggedDocument) -> TaggedDocument:
+            stage = pipeline.stage("priority") if pipeline is not None else self._pipelines.stage("priority")
+            return retriaged(tagged, stage.prioritiser, index=self.index)
+
+        return again
 
     def review(self, doc_id: str, reviewer: str, *, note: str | None = None) -> ReviewOutcome | None:
         """Take a report off the triage queue, with the reviewer's note (blank: none); None when
@@ -185,11 +200,13 @@ class KunlunService:
 
     def correct(self, doc_id: str, *, by: str, **fields) -> TaggedDocument | None:
         """Correct an indexed document's tags (fields: domains, subtypes, add, remove, relabel; see
-        labels.Correction): stored in the label store first, then applied to the index, searchable
-        at once. None when `doc_id` is not indexed; ValueError for a correction that does not fit."""
+        labels.Correction): stored in the label store first, then applied to the index with the
+        case cards and priority of the corrected tags, searchable and re-ordered on the triage
+        queue at once. None when `doc_id` is not indexed; ValueError for a correction that does
+        not fit."""
         from kunlun_nlp.labels.workflow import correct_document
 
-        return correct_document(self.index, self.labels, doc_id, by=by, **fields)
+        return correct_document(self.index, self.labels, doc_id, by=by, retriage=self.retriage(), **fields)
 
     def import_labels(self, source: Path | str, *, by: str, format: str | None = None, name: str = "") -> ImportReport:
         """Import labeled samples from a file (format by its suffix), or from `source` as content

@@ -1,5 +1,6 @@
 """Corrections, labeled samples and label-next through the HTTP API and the CLI, on both backends,
-with the real pipeline: a corrected tag is searchable at once and survives re-ingest."""
+with the real pipeline: a corrected tag is searchable at once and survives re-ingest, and the
+report is triaged again from it at once (its case cards, priority and place on the queue)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import getpass
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,12 @@ from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.index.base import DocumentIndex
 from kunlun_nlp.search.request import SearchRequest
 from kunlun_nlp.service import KunlunService
+from kunlun_nlp.triage.priority import load_priority_scorer
 from kunlun_nlp.vocabulary import DOMAIN_LABELS
 from tests.keys import key_headers
 
 ROOT = Path(__file__).resolve().parents[1]
+NONE_CAP = load_priority_scorer().config["domains"]["none_cap"]  # the most a report in none of the domains scores
 
 
 @dataclass
@@ -38,6 +42,29 @@ class Setup:
 
     def found(self, domain: str) -> set[str]:
         return {hit.id for hit in self.index.search(SearchRequest(domains=(domain,), size=100)).hits}
+
+    @cached_property
+    def trainer(self) -> dict[str, str]:
+        return self.headers("trainer")
+
+    @cached_property
+    def reader(self) -> dict[str, str]:
+        return self.headers("reader")
+
+    def correct(self, doc_id: str, body: dict) -> dict:
+        """The document as the correction's answer gives it back (as now stored)."""
+        answer = self.client.post(f"/documents/{doc_id}/corrections", json=body, headers=self.trainer)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["document"]
+
+    def shown(self, doc_id: str) -> dict:
+        return self.client.get(f"/documents/{doc_id}", headers=self.reader).json()
+
+    def queue(self) -> list[dict]:
+        """The whole triage queue, highest priority first, as GET /triage gives it."""
+        hits = self.client.get("/triage", params={"size": 100}, headers=self.reader).json()["hits"]
+        assert len(hits) == len(self.documents) and [h["priority"] for h in hits] == sorted((h["priority"] for h in hits), reverse=True)
+        return hits
 
 
 @pytest.fixture(params=["embedded", pytest.param("engine", marks=pytest.mark.engine)])
@@ -104,16 +131,88 @@ def test_a_correction_is_searchable_at_once_and_survives_reingest(setup):
     ]
     assert history["correction"]["by"] == "bo" and history["history"][0]["add"][0]["text"] == word
 
-    # re-ingest: the real pipeline tags it again, the human label is applied over its tags
+    # re-ingest: the real pipeline tags it again, the human label is applied over its tags, and
+    # the report is triaged from them, as the correction triaged it (not from the model's tags)
+    corrected = setup.index.get(tagged.id)
     setup.service.ingest([tagged.document])
     again = setup.index.get(tagged.id)
     assert {d.label for d in again.domains} == {other, predicted} and again.correction["count"] == 2
+    assert (again.priority, again.cases) == (corrected.priority, corrected.cases)
     assert any((e.start, e.end, e.label) == (start, end, "PRODUCT") for e in again.entities)
     assert tagged.id in setup.found(other)
 
     (sample,) = setup.service.labels.training_samples()
     assert (sample.id, sample.origin, sample.by, sample.domains) == (tagged.id, "correction", "bo", {other, predicted})
     assert (start, end, "PRODUCT") in sample.spans and sample.text == tagged.document.text
+
+
+def _ranked(queue: list[dict], doc_id: str) -> tuple[int, dict]:
+    return next((rank, hit) for rank, hit in enumerate(queue) if hit["id"] == doc_id)
+
+
+def test_a_correction_triages_the_report_again_at_once(setup):
+    """A report the model took for environmental crime (the MS-13 murder release), corrected to
+    none of the four: its "environmental crime report" reason goes and it drops down the triage
+    queue at once; corrected to FOOD, it gains food's reason and climbs again."""
+    env = max((t for t in setup.documents if [d.label for d in t.domains] == ["ENVIRONMENT"]), key=lambda t: t.priority.score)
+    reason = "environmental crime report"
+    assert reason in env.priority.reasons and env.priority.score > NONE_CAP
+    before, _ = _ranked(setup.queue(), env.id)
+
+    answered = setup.correct(env.id, {"domains": []})
+    none = setup.shown(env.id)["priority"]
+    assert answered["priority"] == none and answered["domains"] == []
+    assert none["reasons"][0] == "none of the four domains" and reason not in none["reasons"]
+    assert none["score"] <= NONE_CAP < env.priority.score
+    dropped, hit = _ranked(setup.queue(), env.id)
+    assert (hit["priority"], hit["priority_reasons"]) == (none["score"], none["reasons"]) and dropped > before
+
+    food = setup.correct(env.id, {"domains": ["FOOD"]})["priority"]
+    assert setup.shown(env.id)["priority"] == food
+    assert "food-safety report" in food["reasons"] and not {reason, "none of the four domains"} & set(food["reasons"])
+    assert food["score"] > none["score"]
+    climbed, hit = _ranked(setup.queue(), env.id)
+    assert (hit["priority"], hit["priority_reasons"]) == (food["score"], food["reasons"]) and climbed < dropped
+
+
+def test_entity_corrections_change_cards_and_priority_as_the_stages_would(setup, pipeline):
+    # the masses a report names, removed by hand: their reason and their place on its cards go
+    tagged = next(t for t in setup.documents if any(r.endswith(" seized or involved") for r in t.priority.reasons))
+    masses = [e for e in tagged.entities if e.label == "QUANTITY" and (e.details or {}).get("base_unit") in ("kg", "l")]
+    assert masses
+    removed = setup.correct(tagged.id, {"remove": [{"start": e.start, "end": e.end} for e in masses]})
+    assert not any(r.endswith(" seized or involved") for r in removed["priority"]["reasons"])
+    assert not {q["text"] for card in removed["cases"] for q in card["quantities"]} & {e.text for e in masses}
+    assert setup.shown(tagged.id)["priority"] == removed["priority"]
+
+    # given back by hand: the cards and priority are the ones the pipeline's own stages give it,
+    # against the same index and as of its ingest day (the human's "4.6 tonnes" weighs as the model's)
+    restored = setup.correct(tagged.id, {"add": [{"start": e.start, "end": e.end, "label": "QUANTITY"} for e in masses]})
+    assert restored["priority"]["score"] > removed["priority"]["score"]
+    (fresh,) = pipeline.tag([tagged.document], index=setup.index, today=tagged.document.ingested_at.date())
+    stored = setup.index.get(tagged.id)
+    assert stored.entities == fresh.entities and stored.domains == fresh.domains
+    assert (stored.cases, stored.priority) == (fresh.cases, fresh.priority)
+
+    # a homonym ("mercury": the planet, the car) is a dangerous substance once a human says so; its
+    # sentence opens a paragraph and names no action, so no card takes it, as none would at ingest
+    named = next(t for t in setup.documents if " mercury " in t.document.text)
+    start = named.document.text.index(" mercury ") + 1
+    assert not any("mercury" in r for r in named.priority.reasons)
+    added = setup.correct(named.id, {"add": [{"start": start, "end": start + len("mercury"), "label": "SUBSTANCE"}]})
+    (dangerous,) = [r for r in added["priority"]["reasons"] if r.startswith("dangerous substance: ")]
+    assert "mercury" in dangerous.split(": ")[1].split(", ")
+    assert added["cases"] == [card.to_record() for card in named.cases]
+    _, hit = _ranked(setup.queue(), named.id)
+    assert hit["priority_reasons"] == added["priority"]["reasons"]
+
+    # a substance named in a seizure's sentence goes on that seizure's card
+    words = "clenbuterol hydrochloride"
+    seized = next(t for t in setup.documents if f"seized 3.2 kilograms of {words}" in t.document.text)
+    start = seized.document.text.index(words)
+    assert not any(words in card.substances for card in seized.cases)
+    carded = setup.correct(seized.id, {"add": [{"start": start, "end": start + len(words), "label": "SUBSTANCE"}]})
+    assert [card["action"] for card in carded["cases"] if words in card["substances"]] == ["seizure"]
 
 
 def test_correction_errors_and_roles(setup):

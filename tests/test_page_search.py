@@ -18,6 +18,7 @@ from kunlun_nlp.document import DomainScore
 from kunlun_nlp.search.parse import parse_search_params
 from kunlun_nlp.search.request import SearchRequest
 from kunlun_nlp.service import KunlunService
+from tests.keys import key_headers
 from tests.pages import client_as, page
 
 
@@ -213,6 +214,23 @@ def test_a_reviewed_report_is_marked_in_the_results_and_on_its_page(reader, serv
     review = page(reader, "/ui/documents/sample-001").xpath("//section[h2[@id='review-heading']]")[0]
     assert "Reviewed by grace" in review.text_content()
     assert review.xpath("string(.//blockquote)") == "Passed to the provincial bureau <urgent>."
+
+
+def test_domains_a_correction_set_show_who_set_them_not_a_score(reader, service):
+    def chips_of(url: str) -> dict[str, list[lxml.html.HtmlElement]]:
+        tree = page(reader, url)
+        items = tree.xpath("//li[@data-nav-item]")
+        return {doc_id: li.xpath(".//p[@class='tags']/span[contains(@class, 'chip')]") for doc_id, li in zip(hit_ids(tree), items)}
+
+    service.correct("sample-001", by="ana", domains=["FOOD"])
+    (chip,) = chips_of("/ui/search?q=clenbuterol")["sample-001"]
+    assert chip.text_content() == "Food · set by ana" and "FOOD" in chip.get("class").split()
+    assert "ana" in chip.get("title") and "correction" in chip.get("title")
+    others = [c for doc_id, chips in chips_of("/ui/search").items() if doc_id != "sample-001" for c in chips if c.get("title")]
+    assert others and all(c.text_content().endswith("%") and c.get("title") == "model score" for c in others)  # the model's
+    api = reader.get("/search?q=clenbuterol", headers=key_headers(service.settings, "reader")).json()
+    hit = next(h for h in api["hits"] if h["id"] == "sample-001")
+    assert (hit["corrected_by"], hit["human_domains"], hit["domains"]) == ("ana", True, [{"label": "FOOD", "score": 1.0}])
 
 
 def test_a_sub_type_link_keeps_the_reports_of_that_sub_type(reader, service, tagged_corpus):

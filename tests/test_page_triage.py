@@ -61,6 +61,15 @@ def test_the_queue_is_what_the_api_gives_with_priority_reasons_domains_and_case_
     assert any(li.xpath(".//table[contains(@class, 'cards')]") for li in shown), "no report shows a case card"
 
 
+def test_domains_a_correction_set_show_who_set_them_not_a_score(service):
+    reader = client_as(service, "reader")
+    first = items(page(reader, "/ui/triage"))[0].get("data-id")
+    service.correct(first, by="ana", domains=[])  # none of the four, by a human: triaged again, lower
+    (li,) = [li for li in items(page(reader, "/ui/triage?size=100")) if li.get("data-id") == first]
+    (chip,) = li.xpath(".//p[@class='chips']/span[contains(@class, 'chip')]")
+    assert chip.text_content() == "none of the four domains · set by ana" and "ana" in chip.get("title")
+
+
 def test_a_reader_sees_no_review_controls_and_a_trainer_gets_a_labelled_note_box_and_the_button(service):
     reader_tree = page(client_as(service, "reader"), "/ui/triage")
     assert items(reader_tree)
@@ -117,3 +126,18 @@ def test_odd_input_is_a_message_not_an_error_page_and_signed_out_goes_to_sign_in
     anonymous = TestClient(create_app(service), base_url="http://localhost")
     answer = anonymous.get("/ui/triage?domain=FOOD", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/sign-in?next=%2Fui%2Ftriage%3Fdomain%3DFOOD"
+
+
+def test_a_corrected_report_shows_the_priority_and_reasons_of_its_corrected_tags_at_once(service):
+    reader = client_as(service, "reader")
+
+    def reasons(li: lxml.html.HtmlElement) -> list[str]:
+        return [r.text_content() for r in li.xpath(".//ul[contains(@class, 'reasons')]/li")]
+
+    env = items(page(reader, "/ui/triage?domain=ENVIRONMENT"))[0]
+    assert "environmental crime report" in reasons(env)
+    corrected = service.correct(env.get("data-id"), by="ana", domains=["FOOD"])
+    (li,) = [li for li in items(page(reader, "/ui/triage?domain=FOOD&size=100")) if li.get("data-id") == corrected.id]
+    assert reasons(li) == corrected.priority.reasons and reasons(li)[0] == "food-safety report"
+    assert "environmental crime report" not in reasons(li)
+    assert int(li.xpath("string(.//span[contains(@class, 'priority')])")) == corrected.priority.score

@@ -112,6 +112,13 @@ def _correct(index, doc_id: str, domains: list[str]) -> None:
     assert index.apply_correction(doc_id, label) is not None
 
 
+def _triaged_as_corrected(service: KunlunService, tagged: TaggedDocument) -> bool:
+    """Whether a stored report's cards and priority are those of its tags as they stand (its
+    corrected ones), exactly as a correction made now would triage it."""
+    again = service.retriage()(tagged)
+    return (tagged.cases, tagged.priority) == (again.cases, again.priority)
+
+
 def test_retag_swaps_in_new_tags_keeps_human_work_and_rollback_restores(
     index, tmp_path, models_dir, shipped, shipped_pipeline, stored, strict_tags
 ):
@@ -139,8 +146,9 @@ def test_retag_swaps_in_new_tags_keeps_human_work_and_rollback_restores(
     for t in stored:
         now = index.get(t.id)
         assert now.model == STRICT
-        if t.id == corrected:  # the human label beats the new model's
+        if t.id == corrected:  # the human label beats the new model's, and the report is triaged from it
             assert _domains(now) == ["ENVIRONMENT"] and now.correction["by"] == "ana"
+            assert now.priority.reasons[0] == "environmental crime report" and _triaged_as_corrected(service, now)
         elif t.id != rewritten.id:
             assert _domains(now) == _domains(strict_tags[t.id]), t.id
     assert index.get(reviewed).review.reviewed_by == "ana"
@@ -157,7 +165,7 @@ def test_retag_swaps_in_new_tags_keeps_human_work_and_rollback_restores(
         assert now.model == shipped
         assert _domains(now) == (["ENVIRONMENT"] if t.id == corrected else _domains(before[t.id])), t.id
     assert index.get(reviewed).review.reviewed_by == "ana"
-    assert index.get(corrected).correction["by"] == "ana"
+    assert index.get(corrected).correction["by"] == "ana" and _triaged_as_corrected(service, index.get(corrected))
     assert index.count() == len(stored)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from kunlun_nlp.document import Review, TaggedDocument, content_id
 from kunlun_nlp.errors import IndexUnavailableError  # noqa: F401 - re-exported: backends raise it
 from kunlun_nlp.labels.correction import apply_correction_record, latest_label
+from kunlun_nlp.records import tagged_from_record
 from kunlun_nlp.search.request import SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult
 
@@ -89,6 +90,11 @@ def _keywords(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
 # ids; any order); and what it tells: (documents done, documents stored when it began).
 RetagTransform = Callable[[list[TaggedDocument]], list[TaggedDocument]]
 RetagProgress = Callable[[int, int], None]
+# What put, retag and apply_correction are given to triage a report again once a human label has
+# set its tags (the service gives triage.retriaged with its version's priority stage): the
+# report with the case cards and priority of its tags as they now stand. Without one, the cards
+# and priority stay those of the model's tags.
+Retriage = Callable[[TaggedDocument], TaggedDocument]
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,21 @@ def retagged_batch(transform: RetagTransform, stored: list[TaggedDocument]) -> l
     return [by_id[tagged.id] for tagged in stored]
 
 
-def carried_over(record: dict[str, Any], stored: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+def labelled(record: Mapping[str, Any], label: Mapping[str, Any], retriage: Retriage | None) -> dict[str, Any]:
+    """`record` with the merged human `label` applied over its tags (labels.apply_correction_record)
+    and, given `retriage`, its case cards and priority computed again from the tags it now has:
+    the triage a record is stored with is always that of the tags it is stored with."""
+    corrected = apply_correction_record(record, label)
+    if retriage is None:
+        return corrected
+    again = retriage(tagged_from_record(corrected))
+    priority = again.priority.to_record() if again.priority else None
+    return {**corrected, "cases": [card.to_record() for card in again.cases], "priority": priority}
+
+
+def carried_over(
+    record: dict[str, Any], stored: Mapping[str, Any] | None, now: datetime, retriage: Retriage | None = None
+) -> dict[str, Any]:
     """The record to write over `stored` (the same id's stored record: its review, title, text and
     history; None when the id is new). A review stays with the words it was given to: the same
     text re-ingested keeps it (the report stays off the triage queue); a changed text goes back on
@@ -123,12 +143,13 @@ def carried_over(record: dict[str, Any], stored: Mapping[str, Any] | None, now: 
     beats a model label on every re-ingest and re-tag. When the text changed, its domains and
     sub-types still apply; entity operations whose words are no longer at their offsets are
     dropped (listed under the correction's `skipped`). Of a correction given in `record` (a re-tag
-    may copy it over) and the stored one, the one with more corrections in it applies."""
+    may copy it over) and the stored one, the one with more corrections in it applies; given
+    `retriage`, the record is triaged again from the corrected tags (labelled)."""
     if stored is None:
-        return apply_correction_record(record, record["correction"]) if record.get("correction") else record
+        return labelled(record, record["correction"], retriage) if record.get("correction") else record
     latest = latest_label(record.get("correction"), stored.get("correction"))  # the record's on a tie
     if latest:
-        record = apply_correction_record(record, latest)
+        record = labelled(record, latest, retriage)
     history = list(record.get("history") or stored.get("history") or [])
     review = stored.get("review")
     if review and not record.get("review"):
@@ -142,17 +163,23 @@ class DocumentIndex(ABC):
     backend: str
 
     @abstractmethod
-    def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
+    def put(self, documents: Iterable[TaggedDocument], *, retriage: Retriage | None = None) -> IndexWriteReport:
         """Store (or replace, by id) tagged documents; searchable when this returns.
 
         A document given twice is stored once (the last copy) and counted once. One the backend
         refuses (refusal_reason) lands in `failed` with the reason; the others are stored. A stored
         review is kept when the new copy has the same text and no review of its own, even against a
         concurrent mark_reviewed; when the text changed, the reviewed version goes to the history
-        (carried_over)."""
+        (carried_over). A stored human correction is applied over the new tags, and the report
+        triaged again by `retriage` from them (carried_over)."""
 
     @abstractmethod
     def get(self, doc_id: str) -> TaggedDocument | None: ...
+
+    @abstractmethod
+    def get_many(self, doc_ids: Iterable[str]) -> dict[str, TaggedDocument]:
+        """The stored documents of `doc_ids` in one read (a page of hits was a round trip per hit),
+        by id in the order given; ids not indexed are left out, an id given twice comes once."""
 
     @abstractmethod
     def scan(self, batch_size: int = 500) -> Iterator[list[TaggedDocument]]:
@@ -164,12 +191,15 @@ class DocumentIndex(ABC):
     def count(self) -> int: ...
 
     @abstractmethod
-    def retag(self, transform: RetagTransform, *, progress: RetagProgress | None = None) -> RetagReport:
+    def retag(
+        self, transform: RetagTransform, *, progress: RetagProgress | None = None, retriage: Retriage | None = None
+    ) -> RetagReport:
         """Replace every stored document's tags by `transform`'s, in batches, while search answers
         throughout and shows the old tags until the new ones are all in place, at once. Reviews,
-        history and human corrections stay (each re-tagged record goes through carried_over);
-        documents written while it runs are re-tagged from their latest form (catch-up). A document
-        whose new tags the backend refuses keeps its old ones (`kept`). One re-tag at a time."""
+        history and human corrections stay (each re-tagged record goes through carried_over: a
+        corrected one is triaged again by `retriage` from its corrected tags); documents written
+        while it runs are re-tagged from their latest form (catch-up). A document whose new tags
+        the backend refuses keeps its old ones (`kept`). One re-tag at a time."""
 
     def search(self, request: SearchRequest) -> SearchResult:
         # Text with no words in it ("*", "()") matches nothing; it must not become "match all".
@@ -207,12 +237,16 @@ class DocumentIndex(ABC):
         the winner's note is the one kept). None when `doc_id` is not indexed."""
 
     @abstractmethod
-    def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:
+    def apply_correction(
+        self, doc_id: str, correction: Mapping[str, Any], *, retriage: Retriage | None = None
+    ) -> TaggedDocument | None:
         """Apply a document's merged human label (labels.merge) over its stored tags, atomically
         against concurrent writes, searchable when this returns (the corrected domains filter and
         facet at once); the document as now stored, or None when `doc_id` is not indexed. The
         review, history and the model's own scores stay. A label merging fewer corrections than
-        the stored one (two analysts at once, the older applied last) leaves the stored one."""
+        the stored one (two analysts at once, the older applied last) leaves the stored one.
+        Given `retriage`, the case cards and priority are computed again from the corrected tags
+        and written in the same write (labelled): the triage queue orders it by them at once."""
 
     @abstractmethod
     def known_entity_keys_many(self, pairs_by_document: Mapping[str, Iterable[tuple[str, str]]]) -> dict[str, set[tuple[str, str]]]:

@@ -34,8 +34,10 @@ from kunlun_nlp.index.base import (
     RetagProgress,
     RetagReport,
     RetagTransform,
+    Retriage,
     ReviewOutcome,
     carried_over,
+    labelled,
     refusal_reason,
     retagged_batch,
 )
@@ -49,7 +51,7 @@ from kunlun_nlp.index.embedded_query import (
     total_sql,
 )
 from kunlun_nlp.index.embedded_vectors import VectorIndex
-from kunlun_nlp.labels.correction import apply_correction_record, latest_label
+from kunlun_nlp.labels.correction import latest_label
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
 from kunlun_nlp.search.request import LANGUAGE_FACET_SIZE, TOTAL_HITS_CAP, SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, hit_from_record, snippet
@@ -255,7 +257,7 @@ class EmbeddedIndex(DocumentIndex):
 
     # -- writes --------------------------------------------------------------------------------
 
-    def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
+    def put(self, documents: Iterable[TaggedDocument], *, retriage: Retriage | None = None) -> IndexWriteReport:
         records: dict[str, dict[str, Any]] = {}
         failed: dict[str, str] = {}
         for tagged in documents:  # the last copy of an id wins, as a later put would
@@ -274,17 +276,19 @@ class EmbeddedIndex(DocumentIndex):
                 with _write_transaction(self._db):
                     now = datetime.now(timezone.utc)
                     for record in records.values():
-                        self._put_one(record, now)
+                        self._put_one(record, now, retriage=retriage)
         except sqlite3.Error as exc:
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         return IndexWriteReport(indexed=len(records), failed=failed)
 
-    def _put_one(self, record: dict[str, Any], now: datetime, db: sqlite3.Connection | None = None) -> None:
+    def _put_one(
+        self, record: dict[str, Any], now: datetime, db: sqlite3.Connection | None = None, retriage: Retriage | None = None
+    ) -> None:
         db = db or self._db  # a re-tag writes in a transaction on a connection of its own
         embedding = np.asarray(record.pop("embedding"), dtype=np.float32).tobytes()
         previous = db.execute(f"SELECT d.rowid, {_RECORD_COLUMNS} {_RECORD_FROM} WHERE d.id = ?", (record["id"],)).fetchone()
         if previous:
-            record = carried_over(record, _record(*previous[1:]), now)
+            record = carried_over(record, _record(*previous[1:]), now, retriage)
             db.execute("DELETE FROM documents WHERE rowid = ?", (previous[0],))  # its entities and domains go too
             db.execute("DELETE FROM bodies WHERE rowid = ?", (previous[0],))
         review = record.pop("review") or {}
@@ -326,7 +330,9 @@ class EmbeddedIndex(DocumentIndex):
 
     # -- re-tagging ----------------------------------------------------------------------------
 
-    def retag(self, transform: RetagTransform, *, progress: RetagProgress | None = None) -> RetagReport:
+    def retag(
+        self, transform: RetagTransform, *, progress: RetagProgress | None = None, retriage: Retriage | None = None
+    ) -> RetagReport:
         """Re-tag in two steps. First every document is read (scan) and re-tagged into a staging
         file beside the index while reads and writes go on as usual; then one transaction, on a
         connection of its own, writes them all: readers (WAL) see the old tags until it commits and
@@ -346,7 +352,7 @@ class EmbeddedIndex(DocumentIndex):
             with tempfile.TemporaryDirectory(prefix=".retag-", dir=self.path.parent) as folder:
                 staged_path = Path(folder) / "staged.sqlite3"
                 self._stage(staged_path, transform, progress)
-                retagged, caught_up = self._commit_retag(db, staged_path, transform, kept)
+                retagged, caught_up = self._commit_retag(db, staged_path, transform, kept, retriage)
         except BaseException:
             try:
                 self._retag_logging(db, on=False)
@@ -391,7 +397,9 @@ class EmbeddedIndex(DocumentIndex):
         finally:
             staged.close()
 
-    def _commit_retag(self, db: sqlite3.Connection, staged_path: Path, transform: RetagTransform, kept: dict[str, str]) -> tuple[int, int]:
+    def _commit_retag(
+        self, db: sqlite3.Connection, staged_path: Path, transform: RetagTransform, kept: dict[str, str], retriage: Retriage | None
+    ) -> tuple[int, int]:
         """The one transaction: the staged records of the documents nobody wrote to meanwhile, the
         others re-tagged from their latest form; (documents re-tagged, of them caught up)."""
         db.execute("ATTACH DATABASE ? AS retag", (str(staged_path),))
@@ -404,13 +412,13 @@ class EmbeddedIndex(DocumentIndex):
                     last = rows[-1][0]
                     for doc_id, record in rows:
                         if doc_id not in changed:
-                            retagged += self._put_retagged(db, json.loads(record), now, kept)
+                            retagged += self._put_retagged(db, json.loads(record), now, kept, retriage)
                 ids, caught_up = sorted(changed), 0
                 for first in range(0, len(ids), _RETAG_BATCH):
                     part = ids[first : first + _RETAG_BATCH]
                     rows = db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id IN ({_marks(part)})", part).fetchall()
                     for tagged in retagged_batch(transform, [_tagged(row) for row in rows]):
-                        retagged += self._put_retagged(db, tagged_to_record(tagged), now, kept)
+                        retagged += self._put_retagged(db, tagged_to_record(tagged), now, kept, retriage)
                     caught_up += len(rows)
                 db.execute("UPDATE index_meta SET value = lower(hex(randomblob(16))) WHERE name = 'generation'")
                 db.execute("DELETE FROM index_meta WHERE name = 'retag'")
@@ -419,14 +427,16 @@ class EmbeddedIndex(DocumentIndex):
             db.execute("DETACH DATABASE retag")
         return retagged, caught_up
 
-    def _put_retagged(self, db: sqlite3.Connection, record: dict[str, Any], now: datetime, kept: dict[str, str]) -> int:
+    def _put_retagged(
+        self, db: sqlite3.Connection, record: dict[str, Any], now: datetime, kept: dict[str, str], retriage: Retriage | None
+    ) -> int:
         """Write one re-tagged record over the stored one (carried over: review, history,
         correction); 0 and the reason in `kept` when it would be refused (the old tags stay)."""
         reason = refusal_reason(record)
         if reason:
             kept[record["id"]] = reason
             return 0
-        self._put_one(record, now, db)
+        self._put_one(record, now, db, retriage)
         return 1
 
     # -- reads ---------------------------------------------------------------------------------
@@ -435,6 +445,10 @@ class EmbeddedIndex(DocumentIndex):
         with self._lock:
             row = self._db.execute(f"SELECT {_RECORD_COLUMNS}, b.embedding {_RECORD_FROM} WHERE d.id = ?", (doc_id,)).fetchone()
         return None if row is None else _tagged(row)
+
+    def get_many(self, doc_ids: Iterable[str]) -> dict[str, TaggedDocument]:
+        wanted = list(dict.fromkeys(doc_ids))
+        return {tagged.id: tagged for batch in self._read_in_batches(wanted, max(len(wanted), 1), embeddings=True) for tagged in batch}
 
     def scan(self, batch_size: int = 500) -> Iterator[list[TaggedDocument]]:
         """The ids stored when the walk begins, in rowid order, then each page read by id as it is
@@ -559,10 +573,13 @@ class EmbeddedIndex(DocumentIndex):
             return None
         return ReviewOutcome(Review(row[0], datetime.fromisoformat(row[1]), row[2]), newly_reviewed=False)
 
-    def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:
-        """One transaction: the stored record read, corrected and written back as a put writes it
-        (its domain and entity rows, full-text row and a new rowid, so the facet counts and the
-        vector graph follow as they follow any write)."""
+    def apply_correction(
+        self, doc_id: str, correction: Mapping[str, Any], *, retriage: Retriage | None = None
+    ) -> TaggedDocument | None:
+        """One transaction: the stored record read, corrected (and triaged again) and written back
+        as a put writes it (its domain and entity rows, full-text row and a new rowid, so the facet
+        counts and the vector graph follow as they follow any write). Novelty is read inside it,
+        on this connection: the report's own rows are still its old ones, and never count."""
         try:
             with self._lock:
                 with _write_transaction(self._db):
@@ -570,7 +587,7 @@ class EmbeddedIndex(DocumentIndex):
                     if row is not None:
                         record = _stored(row)
                         label = latest_label(correction, record.get("correction"))  # never an older label over a newer
-                        self._put_one(apply_correction_record(record, label), datetime.now(timezone.utc))
+                        self._put_one(labelled(record, label, retriage), datetime.now(timezone.utc))
         except sqlite3.Error as exc:
             raise IndexUnavailableError(f"embedded index {self.path}: {exc}") from exc
         return None if row is None else self.get(doc_id)

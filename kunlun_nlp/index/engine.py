@@ -32,8 +32,10 @@ from kunlun_nlp.index.base import (
     RetagProgress,
     RetagReport,
     RetagTransform,
+    Retriage,
     ReviewOutcome,
     carried_over,
+    labelled,
     refusal_reason,
     retagged_batch,
 )
@@ -50,7 +52,7 @@ from kunlun_nlp.index.engine_query import (
     marked_fragments,
     subtype_source_date_counts,
 )
-from kunlun_nlp.labels.correction import apply_correction_record, latest_label
+from kunlun_nlp.labels.correction import latest_label
 from kunlun_nlp.records import tagged_from_record, tagged_to_record
 from kunlun_nlp.search.request import FACET_ENTITY_LABELS, SearchRequest
 from kunlun_nlp.search.results import Facets, SearchHit, SearchResult, facets_from_counts, hit_from_record, snippet
@@ -211,7 +213,7 @@ class SearchEngineIndex(DocumentIndex):
 
     # -- writes --------------------------------------------------------------------------------
 
-    def put(self, documents: Iterable[TaggedDocument]) -> IndexWriteReport:
+    def put(self, documents: Iterable[TaggedDocument], *, retriage: Retriage | None = None) -> IndexWriteReport:
         self.ensure_index()
         pending = {tagged.id: tagged for tagged in documents}  # the last copy of an id wins, as a later put would
         indexed, failed = 0, {}
@@ -221,7 +223,7 @@ class SearchEngineIndex(DocumentIndex):
             with _engine_errors(self.url):
                 # No refresh per chunk (it made a put 3-4x slower than a plain bulk): one at the end.
                 for ok, item in streaming_bulk(
-                    self.client, self._conditional_writes(pending), chunk_size=_BULK_CHUNK, raise_on_error=False, max_retries=2
+                    self.client, self._conditional_writes(pending, retriage), chunk_size=_BULK_CHUNK, raise_on_error=False, max_retries=2
                 ):
                     (result,) = item.values()
                     doc_id = result.get("_id", "?")
@@ -243,14 +245,14 @@ class SearchEngineIndex(DocumentIndex):
             failed[doc_id] = "the report kept changing while being written; try again"
         return IndexWriteReport(indexed=indexed, failed=failed)
 
-    def _conditional_writes(self, documents: dict[str, TaggedDocument]) -> Iterator[dict[str, Any]]:
+    def _conditional_writes(self, documents: dict[str, TaggedDocument], retriage: Retriage | None) -> Iterator[dict[str, Any]]:
         """Bulk actions, made a chunk at a time as the writes go (records of a whole put at once
         held a second copy of every vector)."""
         ids = list(documents)
         for first in range(0, len(ids), _BULK_CHUNK):
-            yield from self._chunk_writes({doc_id: documents[doc_id] for doc_id in ids[first : first + _BULK_CHUNK]})
+            yield from self._chunk_writes({doc_id: documents[doc_id] for doc_id in ids[first : first + _BULK_CHUNK]}, retriage)
 
-    def _chunk_writes(self, documents: dict[str, TaggedDocument]) -> list[dict[str, Any]]:
+    def _chunk_writes(self, documents: dict[str, TaggedDocument], retriage: Retriage | None) -> list[dict[str, Any]]:
         """Bulk actions that keep each stored review and land only on the version it was read
         from (`create` for a report not stored yet): a review marked in between makes them fail."""
         records = {doc_id: engine_record(tagged) for doc_id, tagged in documents.items()}
@@ -263,7 +265,7 @@ class SearchEngineIndex(DocumentIndex):
             if current is None:
                 actions.append({"_op_type": "create", "_index": self.alias, "_id": doc_id, "_source": record})
                 continue
-            source = with_derived_fields(carried_over(record, current["_source"], now))  # a correction changes the tags
+            source = with_derived_fields(carried_over(record, current["_source"], now, retriage))  # a correction changes the tags
             actions.append(
                 {
                     "_op_type": "index",
@@ -307,10 +309,13 @@ class SearchEngineIndex(DocumentIndex):
                         raise  # read again once a re-tag's swap is done, unless it never ends
         raise IndexUnavailableError(f"search engine at {self.url}: report {doc_id} kept changing while being reviewed")
 
-    def apply_correction(self, doc_id: str, correction: Mapping[str, Any]) -> TaggedDocument | None:
-        """Read, correct, write back on the version read (a concurrent write makes it read again),
-        refreshed: searchable by its corrected tags when this returns. During a re-tag's swap it
-        waits, as mark_reviewed does, and corrects the copy behind the alias then."""
+    def apply_correction(
+        self, doc_id: str, correction: Mapping[str, Any], *, retriage: Retriage | None = None
+    ) -> TaggedDocument | None:
+        """Read, correct (and triage again), write back on the version read (a concurrent write
+        makes it read, correct and triage again), refreshed: searchable by its corrected tags and
+        in the triage queue's order by its new priority when this returns. During a re-tag's swap
+        it waits, as mark_reviewed does, and corrects the copy behind the alias then."""
         self.ensure_index()
         attempts, swap = 0, _SwapWait()
         with _engine_errors(self.url):
@@ -320,7 +325,7 @@ class SearchEngineIndex(DocumentIndex):
                 except NotFoundError:
                     return None
                 label = latest_label(correction, current["_source"].get("correction"))  # never an older label over a newer
-                source = with_derived_fields(apply_correction_record(current["_source"], label))
+                source = with_derived_fields(labelled(current["_source"], label, retriage))
                 try:
                     self.client.index(
                         index=current["_index"],
@@ -368,7 +373,9 @@ class SearchEngineIndex(DocumentIndex):
 
     # -- re-tagging ----------------------------------------------------------------------------
 
-    def retag(self, transform: RetagTransform, *, progress: RetagProgress | None = None) -> RetagReport:
+    def retag(
+        self, transform: RetagTransform, *, progress: RetagProgress | None = None, retriage: Retriage | None = None
+    ) -> RetagReport:
         """A new index of this mapping version (`<alias>-v<N>-r<UTC stamp><4 hex>`) is built beside
         the current one from the re-tagged documents, caught up, swapped in behind the alias in
         one update_aliases call, and the old one deleted. Search reads the old index until the
@@ -393,7 +400,7 @@ class SearchEngineIndex(DocumentIndex):
             new = f"{self.versioned_name}-r{datetime.now(timezone.utc):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
             self._create(new, alias=False)
             try:
-                caught_up, kept = self._fill(old, new, transform, progress)
+                caught_up, kept = self._fill(old, new, transform, progress, retriage)
                 self.client.indices.update_aliases(
                     actions=[
                         {"remove": {"index": old, "alias": self.alias}},
@@ -407,7 +414,9 @@ class SearchEngineIndex(DocumentIndex):
             retagged = int(self.client.count(index=new)["count"]) - len(kept)
         return RetagReport(retagged, caught_up, kept, time.monotonic() - started, new)
 
-    def _fill(self, old: str, new: str, transform: RetagTransform, progress: RetagProgress | None) -> tuple[int, dict[str, str]]:
+    def _fill(
+        self, old: str, new: str, transform: RetagTransform, progress: RetagProgress | None, retriage: Retriage | None
+    ) -> tuple[int, dict[str, str]]:
         """Fill `new` with the re-tagged documents of `old` and catch it up; `old` is write-blocked
         when this returns. (documents caught up, documents kept with their old tags)."""
         total, kept = self.count(), {}
@@ -415,18 +424,18 @@ class SearchEngineIndex(DocumentIndex):
         self.client.indices.refresh(index=old)
         done = 0
         for batch in self.scan(_RETAG_BATCH):
-            self._write_retagged(new, batch, transform, kept)
+            self._write_retagged(new, batch, transform, kept, retriage)
             done += len(batch)
             if progress is not None:
                 progress(done, total)
         caught_up = 0
         for _ in range(_CATCH_UP_ROUNDS):
-            count, since = self._catch_up(old, new, since, transform, kept)
+            count, since = self._catch_up(old, new, since, transform, kept, retriage)
             caught_up += count
             if count <= _BLOCKED_CATCH_UP:
                 break
         self.client.indices.add_block(index=old, block="write")  # answers once the writes in flight are done
-        count, _ = self._catch_up(old, new, since, transform, kept)
+        count, _ = self._catch_up(old, new, since, transform, kept, retriage)
         self.client.indices.refresh(index=new)
         return caught_up + count, kept
 
@@ -436,7 +445,9 @@ class SearchEngineIndex(DocumentIndex):
         shards = self.client.indices.stats(index=index, level="shards")["indices"][index]["shards"]
         return min(int(c["seq_no"]["global_checkpoint"]) for copies in shards.values() for c in copies if c["routing"]["primary"])
 
-    def _catch_up(self, old: str, new: str, since: int, transform: RetagTransform, kept: dict[str, str]) -> tuple[int, int]:
+    def _catch_up(
+        self, old: str, new: str, since: int, transform: RetagTransform, kept: dict[str, str], retriage: Retriage | None
+    ) -> tuple[int, int]:
         """Re-tag into `new` the documents written to `old` after checkpoint `since` (their latest
         form, over the copy made earlier); (how many, the checkpoint to go on from)."""
         upto = self._checkpoint(old)
@@ -446,12 +457,14 @@ class SearchEngineIndex(DocumentIndex):
         for hit in scan(self.client, index=old, query=query, size=_RETAG_BATCH):
             batch.append(tagged_from_record(hit["_source"]))
             if len(batch) >= _RETAG_BATCH:
-                self._write_retagged(new, batch, transform, kept)
+                self._write_retagged(new, batch, transform, kept, retriage)
                 count, batch = count + len(batch), []
-        self._write_retagged(new, batch, transform, kept)
+        self._write_retagged(new, batch, transform, kept, retriage)
         return count + len(batch), upto
 
-    def _write_retagged(self, new: str, stored: list[TaggedDocument], transform: RetagTransform, kept: dict[str, str]) -> None:
+    def _write_retagged(
+        self, new: str, stored: list[TaggedDocument], transform: RetagTransform, kept: dict[str, str], retriage: Retriage | None
+    ) -> None:
         """Each stored document, re-tagged and carried over (review, history, correction), into
         `new`; one whose new tags are refused goes in as it was, and is named in `kept`."""
         if not stored:
@@ -460,7 +473,7 @@ class SearchEngineIndex(DocumentIndex):
         sources = {}
         for before, after in zip(stored, retagged_batch(transform, stored)):
             # back through TaggedDocument: what engine_record derives, it derives from the carried-over tags
-            tagged = tagged_from_record(carried_over(tagged_to_record(after), tagged_to_record(before), now))
+            tagged = tagged_from_record(carried_over(tagged_to_record(after), tagged_to_record(before), now, retriage))
             reason = refusal_reason(tagged_to_record(tagged))
             if reason:
                 kept[before.id] = reason
@@ -517,6 +530,17 @@ class SearchEngineIndex(DocumentIndex):
             except NotFoundError:
                 return None
         return tagged_from_record(found["_source"])
+
+    def get_many(self, doc_ids: Iterable[str]) -> dict[str, TaggedDocument]:
+        """One mget through the alias: an mget reads an alias only while it names one index,
+        which this alias always does (migrations and re-tags swap it in one update_aliases)."""
+        wanted = list(dict.fromkeys(doc_ids))
+        if not wanted:  # the engine refuses an mget of no ids
+            return {}
+        self.ensure_index()
+        with _engine_errors(self.url):
+            found = self.client.mget(index=self.alias, ids=wanted)
+        return {d["_id"]: tagged_from_record(d["_source"]) for d in found["docs"] if d.get("found")}
 
     def scan(self, batch_size: int = 500) -> Iterator[list[TaggedDocument]]:
         """A scroll over the alias: the documents as they were when the walk began. The scroll is

@@ -16,7 +16,12 @@ from kunlun_nlp.search.request import FACET_ENTITY_LABELS, LANGUAGE_FACET_SIZE, 
 from kunlun_nlp.search.results import MATCH_END, MATCH_START
 from kunlun_nlp.vocabulary import DOMAIN_LABELS
 
-HIT_FIELDS = ["id", "title", "text", "source", "published", "predicted", "priority", "grade", "review", "language", "not_tagged"]
+# The parts of a stored record a hit shows (results.hit_from_record); of the human label, only who
+# made it and whether it sets the domains (its entity operations can be long).
+HIT_FIELDS = [
+    "id", "title", "text", "source", "published", "predicted", "priority", "grade", "review", "language", "not_tagged",
+    "correction.by", "correction.domains",
+]
 SNIPPET_CHARS = 180
 NAME_SEPARATOR = "\x1f"  # between an entity's key and its name in the flat entity_names fields
 # Name variants read per faceted label when showing the top keys by name (one per key is usual).

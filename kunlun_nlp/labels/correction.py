@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from kunlun_nlp.normalize import entity_key, normalize_entity
+from kunlun_nlp.normalize import entity_details, entity_key, normalize_entity
 from kunlun_nlp.vocabulary import DOMAIN_LABELS, ENTITY_LABELS, SUBTYPE_LABELS
 
 ENTITY_OPS = ("remove", "relabel", "add")  # the order a correction's own operations apply in
@@ -205,8 +205,9 @@ def apply_correction_record(record: Mapping[str, Any], correction_record: Mappin
     model's (else the model's are kept under the domains the document now has), and the entity
     operations apply in order: a removal drops the entity at those offsets, a relabel changes its
     label (and adds it when the model no longer found it there), an addition replaces whatever
-    entities overlap it. Added or relabelled entities get their normalised form and key, and no
-    details.
+    entities overlap it. Added or relabelled entities get their normalised form and key, and the
+    details the pipeline's entities stage parses from their words (a quantity's mass, a sum's
+    amount, a place's coordinates): triage weighs a human's "3 tonnes" as it weighs the model's.
 
     When the text changed since the correction (a re-ingest with other words) so that an
     operation's offsets no longer hold its words, that operation is dropped and listed under
@@ -255,7 +256,7 @@ def _entity(op: SpanOp) -> dict[str, Any]:
     label = str(op.label)
     normalized = normalize_entity(label, op.text)
     return {"label": label, "text": op.text, "start": op.start, "end": op.end, "normalized": normalized,
-            "key": entity_key(normalized), "details": None}
+            "key": entity_key(normalized), "details": entity_details(label, op.text)}
 
 
 def _domain_of(subtype: str) -> str:

@@ -43,9 +43,19 @@ class Pipeline:
     def load(cls, model: ModelVersion | None) -> Pipeline:
         """The pipeline a model version declares; the zero-shot baseline when `model` is None."""
         if model is None:
-            return cls(PipelineConfig.read(ZERO_SHOT_CONFIG))  # its encoder runs on torch
+            return cls(_declared(None))  # its encoder runs on torch
         import_thinc_without_torch()  # a trained version tags without torch: spaCy need not load it
-        return cls(PipelineConfig.read(model.path / PIPELINE_FILE), model=model)
+        return cls(_declared(model), model=model)
+
+    @staticmethod
+    def load_stage(model: ModelVersion | None, name: str) -> Stage:
+        """The (first) stage called `name` of the pipeline `model` declares, built alone, with the
+        settings and files the whole pipeline builds it with: the priority stage for re-scoring
+        a corrected report without loading the models that tag."""
+        for declared in _declared(model).stages:
+            if declared.stage == name:
+                return create_stage(name, declared.settings, BuildContext(model=model, base_dir=model.path if model else None))
+        raise LookupError(f"this pipeline has no {name!r} stage")
 
     @property
     def batch_size(self) -> int:
@@ -94,3 +104,8 @@ class Pipeline:
 
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self.encoder.encode_queries([text])[0]]
+
+
+def _declared(model: ModelVersion | None) -> PipelineConfig:
+    """What a model version's pipeline.toml declares; the zero-shot baseline's when `model` is None."""
+    return PipelineConfig.read(model.path / PIPELINE_FILE if model is not None else ZERO_SHOT_CONFIG)

@@ -34,6 +34,10 @@ class SearchHit:
     language: str = ""  # ISO 639-1; "" when not known
     not_tagged: str | None = None  # why the models did not tag it: it has no domains or entities
     review_note: str | None = None  # the reviewer's note, if they left one
+    # Who corrected its tags last (labels.merge's `by`; as the export's column), None when no one
+    # has; human_domains: its domains are that human label's (scored 1.0), not the model's.
+    corrected_by: str | None = None
+    human_domains: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ def predicted_domains(record: Mapping[str, Any]) -> list[DomainScore]:
 def hit_from_record(record: Mapping[str, Any], score: float | None, snippet: str) -> SearchHit:
     """A search hit from a stored record (records.tagged_to_record), or the part a backend fetched."""
     priority = record.get("priority") or {}
+    correction = record.get("correction") or {}
     return SearchHit(
         id=record["id"],
         title=record.get("title") or "",
@@ -116,6 +121,8 @@ def hit_from_record(record: Mapping[str, Any], score: float | None, snippet: str
         language=record.get("language") or "",
         not_tagged=record.get("not_tagged"),
         review_note=(record.get("review") or {}).get("note"),
+        corrected_by=correction.get("by") or None,
+        human_domains=correction.get("domains") is not None,  # a label of entities or sub-types only leaves them
     )
 
 

@@ -29,7 +29,7 @@ from datetime import date, datetime, timezone
 import numpy as np
 import pytest
 
-from kunlun_nlp.document import Review, TaggedDocument
+from kunlun_nlp.document import DomainScore, Review, TaggedDocument
 from kunlun_nlp.index.base import EMBEDDING_DIMS, DocumentIndex, IndexWriteReport
 from kunlun_nlp.labels import Correction, merge
 from kunlun_nlp.normalize import entity_key
@@ -101,6 +101,14 @@ class WriteContract(_Corpus):
             assert stored.embedding == pytest.approx(original.embedding, abs=1e-6)
             assert replace(stored, embedding=original.embedding) == original
         assert index.get("no-such-document") is None
+
+    def test_get_many_reads_the_stored_ids_in_the_order_given(self, loaded, corpus):
+        wanted = [corpus[5].id, "no-such-document", SEED_ID, corpus[0].id, corpus[5].id]
+        found = loaded.get_many(wanted)
+        assert list(found) == [corpus[5].id, SEED_ID, corpus[0].id]  # the unknown id left out, the repeat once
+        assert all(stored == loaded.get(doc_id) for doc_id, stored in found.items())  # whole, as get reads them
+        assert loaded.get_many(t.id for t in corpus[:3]).keys() == {t.id for t in corpus[:3]}  # any iterable
+        assert loaded.get_many([]) == {} and loaded.get_many(["no-such-document"]) == {}
 
     def test_same_document_twice_is_stored_once(self, index, corpus):
         first = corpus[0]
@@ -740,6 +748,26 @@ class CorrectionContract(_Corpus):
         assert changed.domains == [] and not any(e.label == "ORG" and e.start == start for e in changed.entities)
         assert [(op["start"], op["end"]) for op in changed.correction["skipped"]] == [(start, end)]
         assert doc.id not in ids(loaded.search(SearchRequest(domains=("MEDICINE",), size=ALL)))
+
+
+    def test_hits_say_who_corrected_them_and_whether_the_domains_are_theirs(self, loaded, corpus):
+        doc = self._medicine_only(corpus)
+        untouched, entities_only, no_domain = [t for t in corpus if t.id != doc.id and t.entities][:3]
+        loaded.apply_correction(doc.id, self._label(doc, domains=["FOOD"])[1])
+        start, end = self._word(entities_only)
+        loaded.apply_correction(entities_only.id, self._label(entities_only, add=[(start, end, "ORG")])[1])
+        loaded.apply_correction(no_domain.id, self._label(no_domain, domains=[])[1])
+        expected = {
+            doc.id: ("ana", True, [DomainScore("FOOD", 1.0)]),
+            entities_only.id: ("ana", False, entities_only.domains),  # the model's domains, with its scores
+            no_domain.id: ("ana", True, []),
+            untouched.id: (None, False, untouched.domains),
+        }
+        hits = {hit.id: hit for hit in loaded.search(SearchRequest(size=ALL)).hits}
+        near = {hit.id: hit for t in (doc, entities_only, no_domain, untouched) for hit in loaded.nearest(t.embedding, size=1)}
+        for doc_id, (by, human, domains) in expected.items():
+            for hit in (hits[doc_id], near[doc_id]):  # both ways a backend makes hits
+                assert (hit.corrected_by, hit.human_domains, hit.domains) == (by, human, domains), doc_id
 
 
 class QuerySyntaxContract(_Corpus):

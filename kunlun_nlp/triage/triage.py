@@ -4,14 +4,14 @@ index, several domains, and the source's grade."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
-from kunlun_nlp.document import Document, Entity
+from kunlun_nlp.document import Document, Entity, TaggedDocument
 from kunlun_nlp.errors import IndexUnavailableError
 from kunlun_nlp.normalize import entity_key
-from kunlun_nlp.triage.cards import AGENCY_PATTERN, MEDIA_PATTERN
+from kunlun_nlp.triage.cards import AGENCY_PATTERN, MEDIA_PATTERN, build_cards
 from kunlun_nlp.vocabulary import SourceGrade
 from kunlun_nlp.triage.priority import PriorityScorer
 from kunlun_nlp.triage.records import CaseCard, Priority
@@ -86,6 +86,24 @@ class Prioritiser:
             new_firms=new_firms,
             new_products=new_products,
         )
+
+
+def retriaged(tagged: TaggedDocument, prioritiser: Prioritiser, *, index: KnownEntities | None) -> TaggedDocument:
+    """`tagged` with the case cards and priority of its tags as they stand now (a human label
+    applied over the model's), computed as the case_cards and priority stages compute them.
+
+    Recency is judged as of its ingest day, as a re-tag judges it: a correction changes what the
+    tags say, not how old the report is. Novelty is judged against `index` as it stands: a firm or
+    product is new when no other stored report names it (the report itself never counts, as at
+    ingest, where it is not stored yet). A report the models did not tag stays untriaged, as the
+    pipeline leaves it."""
+    if tagged.not_tagged is not None:
+        return tagged
+    document = tagged.document
+    cases = build_cards(document.text, tagged.entities, document.published)
+    domains = [d.label for d in tagged.domains]
+    priority = prioritiser.priority(document, domains, tagged.entities, cases, index=index, today=document.ingested_at.date())
+    return replace(tagged, cases=cases, priority=priority)
 
 
 def _firms_and_products(entities: list[Entity]) -> tuple[dict[str, str], dict[str, str]]:
