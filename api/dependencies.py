@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from kunlun_nlp.search.parse import parse_search_params
-from kunlun_nlp.search.request import MAX_PAGE_SIZE, QUERY_SYNTAX, SearchRequest
+from kunlun_nlp.search.request import MAX_PAGE_SIZE, QUERY_SYNTAX, Interval, SearchRequest, Sort
 from kunlun_nlp.service import KunlunService
 
 
@@ -33,8 +33,8 @@ def _documented_filters(
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
     facet_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
-    facets: Annotated[bool, Query(description="Count the facets (domains, sub-types, top entities, sources, languages, reports per week or month): off by default, they cost more than the search.")] = False,  # noqa: E501
-    interval: Annotated[Literal["week", "month"], Query(description="The buckets of the published facet: weeks from Monday, or months.")] = "month",  # noqa: E501
+    facets: Annotated[bool, Query(description="Count the facets (domains, sub-types, top entities, sources, languages, reports per week, month or year): off by default, they cost more than the search.")] = False,  # noqa: E501
+    interval: Annotated[Interval, Query(description="The buckets of the published facet: weeks from Monday, months or years.")] = "month",
 ) -> None:
     """The filters /search and /triage share, declared for the OpenAPI docs and FastAPI's type
     checks only: the request itself is parsed from the raw query by parse_search_params."""
@@ -44,7 +44,7 @@ def parse_search_request(
     request: Request,
     _: Annotated[None, Depends(_documented_filters)],
     reviewed: bool | None = None,
-    sort: Literal["relevance", "date", "priority"] = "relevance",
+    sort: Sort = "relevance",
 ) -> SearchRequest:
     # reviewed and sort, like _documented_filters, are declared for the docs; the raw query counts
     return parse_search_params(_query_lists(request))
@@ -58,7 +58,7 @@ def parse_export_request(
     request: Request,
     _: Annotated[None, Depends(_documented_filters)],
     reviewed: bool | None = None,
-    sort: Literal["relevance", "date", "priority"] = "relevance",
+    sort: Sort = "relevance",
 ) -> SearchRequest:
     """The /search parameters (page, size and facets are taken and checked, then ignored: every
     match is exported); the route reads `format` itself."""

@@ -331,6 +331,8 @@ def test_search_facets_count_sub_types_sources_and_reports_per_week_or_month(cli
         assert bucket["domains"] == domains
     monthly = client.get("/search", params={"facets": "true"}).json()["facets"]["published"]  # months by default
     assert [(b["start"], b["count"]) for b in monthly] == [("2024-03-01", 1), ("2024-04-01", 2)]
+    yearly = client.get("/search", params={"facets": "true", "interval": "year"}).json()["facets"]["published"]
+    assert [(b["start"], b["count"]) for b in yearly] == [("2024-01-01", 3)]
     only_wire = client.get("/search", params={"facets": "true", "source": "wire", "interval": "month"}).json()["facets"]
     assert [(b["start"], b["count"]) for b in only_wire["published"]] == [("2024-03-01", 1), ("2024-04-01", 1)]
     bad = client.get("/search", params={"facets": "true", "interval": "day"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from kunlun_nlp.vocabulary import CREDIBILITY_GRADES, DOMAIN_LABELS, ENTITY_LABELS, RELIABILITY_GRADES, SUBTYPE_LABELS
 
@@ -23,8 +23,10 @@ TOTAL_HITS_CAP = MAX_RESULT_WINDOW
 MAX_QUERY_CHARS = 1_000
 FACET_ENTITY_LABELS: tuple[str, ...] = ("ORG", "LOC", "PRODUCT")
 LANGUAGE_FACET_SIZE = 20  # a collection holds a handful of languages: all are shown
-SORTS: tuple[str, ...] = ("relevance", "date", "priority")
-INTERVALS: tuple[str, ...] = ("week", "month", "year")  # of the published facet: weeks from Monday, months and years from the 1st
+Sort = Literal["relevance", "date", "priority"]
+SORTS: tuple[str, ...] = get_args(Sort)
+Interval = Literal["week", "month", "year"]  # of the published facet: weeks from Monday, months and years from the 1st
+INTERVALS: tuple[str, ...] = get_args(Interval)
 
 # What a query says, for help texts (the API's q, the CLI, the page's help).
 QUERY_SYNTAX = (
@@ -165,12 +167,12 @@ class SearchRequest:
     reliability: tuple[str, ...] = ()  # any of these source grades A-F
     credibility: tuple[int, ...] = ()  # any of these information grades 1-6
     languages: tuple[str, ...] = ()  # any of these ISO 639-1 codes ("en", "zh")
-    sort: Literal["relevance", "date", "priority"] = "relevance"
+    sort: Sort = "relevance"
     page: int = 1
     size: int = 10
     facet_size: int = 10
     facets: bool = False  # counted only when asked: they cost more than the search itself
-    interval: Literal["week", "month", "year"] = "month"  # the published facet's buckets
+    interval: Interval = "month"  # the published facet's buckets
     query: QueryText = field(init=False)
 
     def __post_init__(self) -> None:
