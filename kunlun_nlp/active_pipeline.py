@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kunlun_nlp.config import Settings
-from kunlun_nlp.model_registry import ACTIVE_FILE, active_version_name, runtime_models_dir
+from kunlun_nlp.model_registry import ACTIVE_FILE, active_version_name, pinned_version, runtime_models_dir
 from kunlun_nlp.models import ZERO_SHOT, find_model
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.pipeline.registry import Stage
@@ -30,12 +30,6 @@ log = logging.getLogger(__name__)
 
 LOOK_SECONDS = 1.0  # how often the active version's file is looked at (one stat)
 RETRY_FAILED_SECONDS = 30.0  # a version that failed to load is tried again after this, or when the file changes
-
-
-def active_version(settings: Settings) -> str:
-    """The version the service should tag with: KUNLUN_MODEL, else the promoted one, else the
-    newest shipped one (kunlun_nlp.model_registry)."""
-    return active_version_name(settings)
 
 
 def active_file(settings: Settings) -> Path:
@@ -61,8 +55,8 @@ class ActivePipeline:
 
     @property
     def pinned(self) -> bool:
-        """KUNLUN_MODEL names a version ("latest" counts as unset, as the registry counts it)."""
-        return self.settings.model not in (None, "latest")
+        """KUNLUN_MODEL names a version (model_registry.pinned_version)."""
+        return pinned_version(self.settings) is not None
 
     @property
     def loaded_version(self) -> str | None:
@@ -77,7 +71,7 @@ class ActivePipeline:
             with self._load_lock:
                 if self._pipeline is None:
                     self._seen, self._next_look = self._stat(), time.monotonic() + LOOK_SECONDS
-                    self._pipeline = self._factory() if self._factory else load_pipeline(self.settings, active_version(self.settings))
+                    self._pipeline = self._factory() if self._factory else load_pipeline(self.settings, active_version_name(self.settings))
                 return self._pipeline
         if not self.pinned and time.monotonic() >= self._next_look and self._load_lock.acquire(blocking=False):
             try:
@@ -91,7 +85,7 @@ class ActivePipeline:
         loaded, the active version's stage built alone, so that re-scoring a corrected report in a
         process that only searches and corrects loads no models."""
         if self._pipeline is None and self._factory is None:
-            return Pipeline.load_stage(find_model(active_version(self.settings), self.settings.model_dirs), name)
+            return Pipeline.load_stage(find_model(active_version_name(self.settings), self.settings.model_dirs), name)
         return self.current().stage(name)
 
     def switch(self, version: str | None = None) -> str:
@@ -103,7 +97,7 @@ class ActivePipeline:
             return self.current().model_version
         with self._load_lock:
             seen = self._stat()
-            wanted = version if version is not None else active_version(self.settings)
+            wanted = version if version is not None else active_version_name(self.settings)
             if self._pipeline is None or resolved_version(self.settings, wanted) != self._pipeline.model_version:
                 self._pipeline = load_pipeline(self.settings, wanted)
                 log.info("tagging with model %s", self._pipeline.model_version)
@@ -119,7 +113,7 @@ class ActivePipeline:
         current = self._pipeline
         assert current is not None
         try:
-            wanted = active_version(self.settings)
+            wanted = active_version_name(self.settings)
             if resolved_version(self.settings, wanted) != current.model_version:
                 pipeline = load_pipeline(self.settings, wanted)
                 self._pipeline = pipeline  # one assignment: the next caller gets the new one, whole

@@ -53,9 +53,12 @@ def active_version_name(settings: Settings) -> str:
     as unset); else the version active.json names; else the newest shipped version; "zero-shot"
     when nothing ships. Cheap enough to ask on every batch: one small file read, and a listing of
     the shipped folder only when nothing was ever promoted."""
-    if settings.model and settings.model != "latest":
-        return settings.model
-    return _promoted_or_shipped(settings)
+    return pinned_version(settings) or _promoted_or_shipped(settings)
+
+
+def pinned_version(settings: Settings) -> str | None:
+    """The version KUNLUN_MODEL (Settings.model) pins, or None: unset, or "latest"."""
+    return settings.model if settings.model and settings.model != "latest" else None
 
 
 def _promoted_or_shipped(settings: Settings) -> str:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from kunlun_nlp.active_pipeline import active_version, load_pipeline, resolved_version
+from kunlun_nlp.active_pipeline import load_pipeline, resolved_version
 from kunlun_nlp.config import Settings
 from kunlun_nlp.document import TaggedDocument
 from kunlun_nlp.index.base import RetagProgress, RetagReport
+from kunlun_nlp.model_registry import active_version_name
 from kunlun_nlp.pipeline import Pipeline
 from kunlun_nlp.service import KunlunService
 
@@ -83,7 +84,7 @@ def retag_index(
     service = settings_or_service if isinstance(settings_or_service, KunlunService) else KunlunService(settings_or_service)
     try:
         with _one_at_a_time:
-            wanted = version if version is not None else active_version(service.settings)
+            wanted = version if version is not None else active_version_name(service.settings)
             name = resolved_version(service.settings, wanted)
             pipeline = service.pipeline if service.model_version == name else load_pipeline(service.settings, wanted)
             index = service.index

@@ -8,6 +8,7 @@ searches never loads them. The pipeline follows the active model version without
 from __future__ import annotations
 
 import threading
+from functools import cache
 from itertools import islice
 from datetime import date, datetime, timezone
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +24,7 @@ from kunlun_nlp.intake.profiles import SourceProfiles
 from kunlun_nlp.intake.sources import SourceSettings
 from kunlun_nlp.limits import MAX_REVIEW_NOTE_CHARS
 from kunlun_nlp.pipeline import Pipeline
+from kunlun_nlp.pipeline.registry import Stage
 from kunlun_nlp.search.results import SearchHit
 from kunlun_nlp.triage.triage import retriaged
 
@@ -162,12 +164,15 @@ class KunlunService:
         """How the index triages a report again once a human label sets its tags (a correction, or
         one carried over on re-ingest and re-tag): triage.retriaged with the priority stage of
         `pipeline` (default: the one tagging uses, built alone when no models are loaded), novelty
-        judged against this service's index. The stage is looked up when a report needs it: a
-        batch with no human label in it never asks."""
+        judged against this service's index. The stage is looked up when a report first needs it
+        (a batch with no human label in it never asks), then kept for the rest of the batch."""
+
+        @cache
+        def priority() -> Stage:
+            return pipeline.stage("priority") if pipeline is not None else self._pipelines.stage("priority")
 
         def again(tagged: TaggedDocument) -> TaggedDocument:
-            stage = pipeline.stage("priority") if pipeline is not None else self._pipelines.stage("priority")
-            return retriaged(tagged, stage.prioritiser, index=self.index)
+            return retriaged(tagged, priority().prioritiser, index=self.index)
 
         return again
 

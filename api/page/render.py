@@ -31,7 +31,7 @@ def render(request: Request, template: str, caller: Caller | None, *, status_cod
         "can_train": caller is not None and caller.role in ADMITS["trainer"],
         "can_ingest": caller is not None and caller.role in ADMITS["intake"],
         "app_version": version("kunlun-nlp"),
-        "model_version": getattr(service, "model_version", None),
+        "model_version": service.model_version,
         "path": request.url.path,
     }
     return TEMPLATES.TemplateResponse(request, template, {**shared, **context}, status_code=status_code)
